@@ -1,0 +1,19 @@
+namespace Harness.Agent;
+
+/// <summary>The agent's documented environment variables, mapped onto <c>Agent:*</c> configuration keys.</summary>
+public static class AgentEnvironmentAliases
+{
+    public static readonly IReadOnlyDictionary<string, string> Map = new Dictionary<string, string>
+    {
+        ["HARNESS_SERVER_URL"] = "Agent:ServerUrl",
+        ["HARNESS_AGENT_NAME"] = "Agent:Name",
+        ["HARNESS_AGENT_KEY"] = "Agent:ApiKey",
+        ["HARNESS_AGENT_STATE_DIR"] = "Agent:StateDir",
+        ["NODE_AGENT_SHARED_SECRET"] = "Agent:EnrollmentSecret",
+    };
+
+    public static IEnumerable<KeyValuePair<string, string?>> Read() =>
+        Map.Select(m => (m.Value, Environment.GetEnvironmentVariable(m.Key)))
+            .Where(p => !string.IsNullOrEmpty(p.Item2))
+            .Select(p => new KeyValuePair<string, string?>(p.Value, p.Item2));
+}

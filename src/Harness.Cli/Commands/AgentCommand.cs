@@ -1,0 +1,52 @@
+using System.CommandLine;
+using Harness.Agent;
+using Harness.Cli.Hosting;
+using Microsoft.Extensions.Hosting;
+
+namespace Harness.Cli.Commands;
+
+internal static class AgentCommand
+{
+    public static Command Create()
+    {
+        var server = new Option<string?>("--server") { Description = "Server URL (HARNESS_SERVER_URL)." };
+        var name = new Option<string?>("--name") { Description = "This agent's name, e.g. PC-01 (HARNESS_AGENT_NAME; default: the host name)." };
+        var stateDir = new Option<string?>("--state-dir") { Description = "Where the agent keeps its key and state (HARNESS_AGENT_STATE_DIR; default: ./agent-state)." };
+        var logFormat = LogFormat.CreateOption(LogFormat.Json);
+        var command = new Command("agent",
+            """
+            Run an agent on a farm PC, Docker host or next to a cluster. It authenticates with its own key
+            (HARNESS_AGENT_KEY, from POST /api/agents) or enrolls itself once with NODE_AGENT_SHARED_SECRET
+            and keeps the key in its state directory, then heartbeats; while the server is unreachable it
+            retries with exponential backoff and jitter.
+            """);
+        command.Options.Add(server);
+        command.Options.Add(name);
+        command.Options.Add(stateDir);
+        command.Options.Add(logFormat);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var configuration = new Dictionary<string, string?>();
+            if (parse.GetValue(server) is { } s)
+            {
+                configuration["Agent:ServerUrl"] = s;
+            }
+            if (parse.GetValue(name) is { } n)
+            {
+                configuration["Agent:Name"] = n;
+            }
+            if (parse.GetValue(stateDir) is { } d)
+            {
+                configuration["Agent:StateDir"] = d;
+            }
+            using var host = HarnessAgentHost.Build(new AgentHostSettings
+            {
+                Configuration = configuration,
+                ConfigureLogging = LogFormat.Configure(parse.GetValue(logFormat)!),
+            });
+            await host.RunAsync();
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,162 @@
+using System.CommandLine;
+using System.Security.Cryptography;
+using Harness.Agent;
+using Harness.Agent.Listener;
+using Harness.Cli.Hosting;
+using Harness.Server;
+using Harness.Server.Security;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+
+namespace Harness.Cli.Commands;
+
+/// <summary>
+/// The embedded default: server on SQLite in a local folder plus an in-process agent that enrolls
+/// itself and heartbeats. Ctrl-C stops the agent first, then the server.
+/// </summary>
+internal static class DevCommand
+{
+    public const string DefaultUrl = "http://127.0.0.1:5080";
+    private const string AdminTokenFile = "admin-token";
+
+    public static Command Create()
+    {
+        var dataDir = new Option<string>("--data-dir")
+        {
+            Description = "Folder for the SQLite database, the agent's key and artifacts (HARNESS_DATA_DIR).",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("HARNESS_DATA_DIR") ?? Path.Combine(".harness", "dev"),
+        };
+        var urls = new Option<string?>("--urls")
+        {
+            Description = $"Listen URL (default: ASPNETCORE_URLS, else {DefaultUrl}).",
+        };
+        var agentName = new Option<string>("--agent-name")
+        {
+            Description = "Name of the in-process agent.",
+            DefaultValueFactory = _ => "PC-01",
+        };
+        var logFormat = LogFormat.CreateOption(LogFormat.Text);
+        var command = new Command("dev",
+            """
+            Run everything in one process: the server on SQLite in a local data folder and an agent that
+            enrolls itself and heartbeats. Prints the URL and the admin token. Honours ASPNETCORE_URLS and
+            HARNESS_ADMIN_TOKEN. Ctrl-C stops it cleanly. For development and trials, not production.
+            """);
+        command.Options.Add(dataDir);
+        command.Options.Add(urls);
+        command.Options.Add(agentName);
+        command.Options.Add(logFormat);
+        command.SetAction((parse, cancellationToken) => RunAsync(
+            Path.GetFullPath(parse.GetValue(dataDir)!),
+            parse.GetValue(urls) ?? Environment.GetEnvironmentVariable("ASPNETCORE_URLS") ?? DefaultUrl,
+            parse.GetValue(agentName)!,
+            LogFormat.Configure(parse.GetValue(logFormat)!),
+            cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string dataDir, string urls, string agentName, Action<ILoggingBuilder> logging, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(dataDir);
+        using var shutdown = new ShutdownSignal();
+        // The in-process agent enrolls with a secret that lives only as long as this process.
+        var enrollmentSecret = Environment.GetEnvironmentVariable("NODE_AGENT_SHARED_SECRET")
+            ?? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+
+        var server = HarnessServerHost.Build(new ServerHostSettings
+        {
+            Urls = urls,
+            Configuration =
+            {
+                ["Harness:Database:Provider"] = "sqlite",
+                ["Harness:Database:ConnectionString"] = $"Data Source={Path.Combine(dataDir, "harness.db")}",
+                ["Harness:EnrollmentSecret"] = enrollmentSecret,
+            },
+            ConfigureLogging = logging,
+            ConfigureServices = services => services.Replace(ServiceDescriptor.Singleton<IHostLifetime, PassiveLifetime>()),
+        });
+        await using var serverScope = server;
+        var adminToken = await AdminTokenAsync(server, dataDir, cancellationToken);
+        await server.StartAsync(cancellationToken);
+        var url = ServerAddresses.LocalUrl(server);
+
+        using var agent = HarnessAgentHost.Build(new AgentHostSettings
+        {
+            Configuration =
+            {
+                ["Agent:ServerUrl"] = url,
+                ["Agent:Name"] = agentName,
+                ["Agent:StateDir"] = Path.Combine(dataDir, "agent"),
+                ["Agent:EnrollmentSecret"] = enrollmentSecret,
+                ["Agent:HeartbeatIntervalSec"] = "5",
+            },
+            ConfigureLogging = logging,
+            ConfigureServices = services => services.Replace(ServiceDescriptor.Singleton<IHostLifetime, PassiveLifetime>()),
+        });
+        await agent.StartAsync(cancellationToken);
+
+        PrintBanner(url, adminToken, dataDir, agentName);
+        await WaitForAgentAsync(agent, TimeSpan.FromSeconds(10));
+
+        var signal = await shutdown.Signalled;
+        Console.WriteLine($"{signal} received: stopping the agent, then the server…");
+        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        await agent.StopAsync(grace.Token);
+        await server.StopAsync(grace.Token);
+        Console.WriteLine("Harness dev stopped.");
+        return 0;
+    }
+
+    /// <summary>
+    /// Dev mode keeps its generated admin token in the data folder (mode 0600) so every start can
+    /// print it; a production server prints it once and keeps only the hash.
+    /// </summary>
+    private static async Task<string> AdminTokenAsync(WebApplication server, string dataDir, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(dataDir, AdminTokenFile);
+        var generated = await HarnessServerHost.PrepareAsync(server, cancellationToken);
+        if (Environment.GetEnvironmentVariable("HARNESS_ADMIN_TOKEN") is { Length: > 0 })
+        {
+            return "(the value of HARNESS_ADMIN_TOKEN)";
+        }
+        if (generated is null && File.Exists(path))
+        {
+            return (await File.ReadAllTextAsync(path, cancellationToken)).Trim();
+        }
+        generated ??= await server.Services.GetRequiredService<AdminTokenBootstrap>().IssueAsync("dev", cancellationToken);
+        await File.WriteAllTextAsync(path, generated, cancellationToken);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+        return generated;
+    }
+
+    private static async Task WaitForAgentAsync(IHost agent, TimeSpan timeout)
+    {
+        var status = agent.Services.GetRequiredService<AgentStatus>();
+        var deadline = DateTime.UtcNow + timeout;
+        while (status.LastHeartbeatAt is null && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+        Console.WriteLine(status.LastHeartbeatAt is null
+            ? "  The in-process agent has not reached the server yet; see the log lines above."
+            : "  Agent online. Press Ctrl-C to stop.");
+    }
+
+    private static void PrintBanner(string url, string adminToken, string dataDir, string agentName)
+    {
+        Console.WriteLine();
+        Console.WriteLine("  Harness dev is running.");
+        Console.WriteLine();
+        Console.WriteLine($"    Console / API   {url}");
+        Console.WriteLine($"    API reference   {url}/docs/api");
+        Console.WriteLine($"    Admin token     {adminToken}");
+        Console.WriteLine($"    Agent           {agentName} (in-process)");
+        Console.WriteLine($"    Data            {dataDir}");
+        Console.WriteLine();
+        Console.WriteLine($"    Try: curl -H 'Authorization: Bearer <admin token>' {url}/api/agents");
+        Console.WriteLine();
+    }
+}

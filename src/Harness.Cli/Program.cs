@@ -1,0 +1,19 @@
+using System.CommandLine;
+using Harness.Cli.Commands;
+
+var root = new RootCommand(
+    """
+    Harness: a self-hosted control plane for running automation on fleets of Android devices,
+    Docker hosts, Kubernetes clusters and sandboxes.
+
+    Start with `harness dev` (everything in one process on SQLite), then see docs/ for
+    production: `harness server` on PostgreSQL and one `harness agent` per farm PC or host.
+    """);
+root.Subcommands.Add(DevCommand.Create());
+root.Subcommands.Add(ServerCommand.Create());
+root.Subcommands.Add(AgentCommand.Create());
+root.Subcommands.Add(MigrateCommand.Create());
+root.Subcommands.Add(VersionCommand.Create());
+
+// The hosts handle SIGINT/SIGTERM themselves (graceful shutdown); System.CommandLine must not cut it short.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

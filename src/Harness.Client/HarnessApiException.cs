@@ -1,0 +1,12 @@
+using System.Net;
+
+namespace Harness.Client;
+
+/// <summary>The server answered with an error; <see cref="Detail"/> is the problem+json detail when there was one.</summary>
+public sealed class HarnessApiException(HttpStatusCode status, string? title, string? detail)
+    : Exception($"{(int)status} {title ?? status.ToString()}{(detail is null ? "" : $": {detail}")}")
+{
+    public HttpStatusCode Status { get; } = status;
+    public string? Title { get; } = title;
+    public string? Detail { get; } = detail;
+}

@@ -1,0 +1,5 @@
+namespace Harness.Contracts;
+
+public sealed record HealthResponse(string Status);
+
+public sealed record ReadinessResponse(string Status, string Database, string? Error = null);

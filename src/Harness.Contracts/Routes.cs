@@ -1,0 +1,24 @@
+namespace Harness.Contracts;
+
+/// <summary>Every HTTP route the server exposes, so clients never spell a path twice.</summary>
+public static class Routes
+{
+    public const string Health = "/health";
+    public const string HealthLive = "/health/live";
+    public const string HealthReady = "/health/ready";
+    public const string Jobs = "/jobs";
+    public const string ApiJobs = "/api/jobs";
+    public const string OpenApiDocument = "/openapi/v1.json";
+    public const string ApiReference = "/docs/api";
+
+    public const string Agents = "/api/agents";
+    public const string Tokens = "/api/tokens";
+    public const string Devices = "/api/devices";
+
+    public const string NodesEnroll = "/api/nodes/enroll";
+    public const string NodesHeartbeat = "/api/nodes/heartbeat";
+    public const string NodesStatus = "/api/nodes/status";
+
+    /// <summary>Header an agent may use instead of <c>Authorization: Bearer</c>.</summary>
+    public const string NodeAuthHeader = "X-Node-Auth";
+}

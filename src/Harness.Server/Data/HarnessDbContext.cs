@@ -1,0 +1,48 @@
+using Harness.Server.Data.Entities;
+using Microsoft.EntityFrameworkCore;
+
+namespace Harness.Server.Data;
+
+/// <summary>
+/// The Harness schema (DESIGN.md §3). Each provider has its own subclass so that each keeps its
+/// own migrations; the model itself is defined once, here.
+/// </summary>
+public abstract class HarnessDbContext(DbContextOptions options) : DbContext(options)
+{
+    public DbSet<AgentEntity> Agents => Set<AgentEntity>();
+    public DbSet<WorkerHeartbeatEntity> WorkerHeartbeats => Set<WorkerHeartbeatEntity>();
+    public DbSet<DeviceEntity> Devices => Set<DeviceEntity>();
+    public DbSet<WorkflowEntity> Workflows => Set<WorkflowEntity>();
+    public DbSet<CommandAssetEntity> CommandAssets => Set<CommandAssetEntity>();
+    public DbSet<PlaybookEntity> Playbooks => Set<PlaybookEntity>();
+    public DbSet<RunEntity> Runs => Set<RunEntity>();
+    public DbSet<RunDeviceStateEntity> RunDeviceStates => Set<RunDeviceStateEntity>();
+    public DbSet<RunStepEntity> RunSteps => Set<RunStepEntity>();
+    public DbSet<ArtifactEntity> Artifacts => Set<ArtifactEntity>();
+    public DbSet<CallbackEventEntity> CallbackEvents => Set<CallbackEventEntity>();
+    public DbSet<ScanJobEntity> ScanJobs => Set<ScanJobEntity>();
+    public DbSet<JobEntity> Jobs => Set<JobEntity>();
+    public DbSet<WorkspaceEntity> Workspaces => Set<WorkspaceEntity>();
+    public DbSet<AuditLogEntity> AuditLog => Set<AuditLogEntity>();
+    public DbSet<UserEntity> Users => Set<UserEntity>();
+    public DbSet<OperatorTokenEntity> OperatorTokens => Set<OperatorTokenEntity>();
+
+    /// <summary>The column type JSON documents are stored in (<c>jsonb</c> on PostgreSQL, text on SQLite).</summary>
+    protected abstract string JsonColumnType { get; }
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(HarnessDbContext).Assembly);
+        foreach (var entity in modelBuilder.Model.GetEntityTypes())
+        {
+            foreach (var property in entity.GetProperties())
+            {
+                if (property.FindAnnotation(HarnessModel.JsonAnnotation) is not null)
+                {
+                    property.SetColumnType(JsonColumnType);
+                }
+            }
+        }
+        HarnessModel.UseSnakeCaseNames(modelBuilder);
+    }
+}

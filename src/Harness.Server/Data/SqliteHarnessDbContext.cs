@@ -1,0 +1,16 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace Harness.Server.Data;
+
+public sealed class SqliteHarnessDbContext(DbContextOptions<SqliteHarnessDbContext> options) : HarnessDbContext(options)
+{
+    protected override string JsonColumnType => "TEXT";
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // SQLite has no timestamp type; as text it cannot be compared or ordered in queries.
+        // Every time Harness stores is UTC, so the binary form orders correctly.
+        configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();
+    }
+}

@@ -1,0 +1,22 @@
+namespace Harness.Server;
+
+/// <summary>
+/// The documented environment variables, mapped onto configuration keys. The long form
+/// (<c>Harness__Database__Provider</c>) works too; these are the names operators know from the seeds.
+/// </summary>
+public static class EnvironmentAliases
+{
+    public static readonly IReadOnlyDictionary<string, string> Map = new Dictionary<string, string>
+    {
+        ["HARNESS_ADMIN_TOKEN"] = "Harness:AdminToken",
+        ["NODE_AGENT_SHARED_SECRET"] = "Harness:EnrollmentSecret",
+        ["HARNESS_DATABASE_PROVIDER"] = "Harness:Database:Provider",
+        ["HARNESS_DATABASE_URL"] = "Harness:Database:ConnectionString",
+        ["ONLINE_WINDOW_SEC"] = "Harness:OnlineWindowSec",
+    };
+
+    public static IEnumerable<KeyValuePair<string, string?>> Read() =>
+        Map.Select(m => (m.Value, Environment.GetEnvironmentVariable(m.Key)))
+            .Where(p => !string.IsNullOrEmpty(p.Item2))
+            .Select(p => new KeyValuePair<string, string?>(p.Value, p.Item2));
+}

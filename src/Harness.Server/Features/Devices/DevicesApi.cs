@@ -1,0 +1,97 @@
+using System.Security.Claims;
+using Harness.Contracts;
+using Harness.Contracts.Devices;
+using Harness.Contracts.Nodes;
+using Harness.Server.Data;
+using Harness.Server.Data.Entities;
+using Harness.Server.Features.Agents;
+using Harness.Server.Features.Audit;
+using Harness.Server.Http;
+using Harness.Server.Security;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Harness.Server.Features.Devices;
+
+public static class DevicesApi
+{
+    public static IEndpointRouteBuilder MapDevicesApi(this IEndpointRouteBuilder app)
+    {
+        var devices = app.MapGroup(Routes.Devices).WithTags("Devices").RequireAuthorization(HarnessAuth.OperatorPolicy);
+        devices.MapGet("", List).WithSummary("Every device, by index_no.");
+        devices.MapGet("/{deviceId}", Get).WithSummary("One device by device_id.");
+        devices.MapPatch("/{deviceId}", Update).RequireAuthorization(HarnessAuth.AdminPolicy)
+            .WithSummary("Set a device's index_no or label.");
+        devices.MapDelete("/{deviceId}", Delete).RequireAuthorization(HarnessAuth.AdminPolicy)
+            .WithSummary("Forget a device, e.g. to move it to another node; it reappears on its node's next heartbeat.");
+        return app;
+    }
+
+    private static async Task<Ok<List<DeviceView>>> List(
+        HarnessDbContext db, TimeProvider time, IOptions<HarnessServerOptions> options, CancellationToken cancellationToken)
+    {
+        var onlineSince = AgentsApi.OnlineSince(time, options);
+        var devices = await db.Devices.AsNoTracking()
+            .OrderBy(d => d.IndexNo == null).ThenBy(d => d.IndexNo).ThenBy(d => d.DeviceId)
+            .ToListAsync(cancellationToken);
+        return TypedResults.Ok(devices.Select(d => ToView(d, onlineSince)).ToList());
+    }
+
+    private static async Task<Results<Ok<DeviceView>, ProblemHttpResult>> Get(
+        string deviceId, HarnessDbContext db, TimeProvider time, IOptions<HarnessServerOptions> options, CancellationToken cancellationToken)
+    {
+        var device = await db.Devices.AsNoTracking().SingleOrDefaultAsync(d => d.DeviceId == deviceId, cancellationToken);
+        return device is null
+            ? Problems.NotFound($"device_id: no device '{deviceId}'")
+            : TypedResults.Ok(ToView(device, AgentsApi.OnlineSince(time, options)));
+    }
+
+    private static async Task<Results<Ok<DeviceView>, ValidationProblem, ProblemHttpResult>> Update(
+        string deviceId, UpdateDeviceRequest request, HarnessDbContext db, TimeProvider time, IOptions<HarnessServerOptions> options,
+        ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        var errors = new ValidationErrors();
+        errors.Range("index_no", request.IndexNo, 1, 1_000_000);
+        errors.MaxLength("label", request.Label, Limits.NameLength);
+        if (errors.HasErrors)
+        {
+            return errors.ToProblem();
+        }
+        var device = await db.Devices.SingleOrDefaultAsync(d => d.DeviceId == deviceId, cancellationToken);
+        if (device is null)
+        {
+            return Problems.NotFound($"device_id: no device '{deviceId}'");
+        }
+        if (request.IndexNo is { } index && index != device.IndexNo
+            && await db.Devices.AnyAsync(d => d.IndexNo == index, cancellationToken))
+        {
+            return Problems.Conflict("index_no", $"index {index} is taken by another device");
+        }
+        var now = time.GetUtcNow();
+        device.IndexNo = request.IndexNo ?? device.IndexNo;
+        device.Label = request.Label ?? device.Label;
+        device.UpdatedAt = now;
+        AuditLog.Record(db, now, user.Actor(), "device.updated", deviceId, request);
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Ok(ToView(device, AgentsApi.OnlineSince(time, options)));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> Delete(
+        string deviceId, HarnessDbContext db, TimeProvider time, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        var device = await db.Devices.SingleOrDefaultAsync(d => d.DeviceId == deviceId, cancellationToken);
+        if (device is null)
+        {
+            return Problems.NotFound($"device_id: no device '{deviceId}'");
+        }
+        db.Devices.Remove(device);
+        AuditLog.Record(db, time.GetUtcNow(), user.Actor(), "device.deleted", deviceId, new { node_id = device.NodeId });
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    internal static DeviceView ToView(DeviceEntity d, DateTimeOffset onlineSince) => new(
+        d.DeviceId, d.RuntimeHandle, d.IndexNo, d.Label, d.NodeId, d.Model,
+        d.LastSeen >= onlineSince ? OnlineStatus.Online : OnlineStatus.Offline,
+        d.State, d.LastSeen, d.LastErrorMessage);
+}

@@ -1,0 +1,169 @@
+using Harness.Contracts.Nodes;
+using Harness.Server.Data;
+using Harness.Server.Data.Entities;
+using Harness.Server.Features.Agents;
+using Harness.Server.Http;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Harness.Server.Features.Nodes;
+
+/// <summary>
+/// Applies one heartbeat: the agent's liveness and state, its <c>worker_heartbeats</c> row, and
+/// its device inventory, all in one transaction. A device another agent holds refuses the whole
+/// heartbeat (403) and changes nothing.
+/// </summary>
+public sealed partial class HeartbeatHandler(HarnessDbContext db, TimeProvider time, IOptions<HarnessServerOptions> options, ILogger<HeartbeatHandler> logger)
+{
+    private const int MaxAttempts = 3;
+
+    public async Task<IResult> HandleAsync(Guid agentId, HeartbeatRequest request, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await ApplyAsync(agentId, request, cancellationToken);
+            }
+            catch (DbUpdateException e) when (attempt < MaxAttempts)
+            {
+                // Two heartbeats raced to insert the same device or index_no; the next attempt sees the winner's rows.
+                LogRetry(logger, agentId, attempt, e);
+                db.ChangeTracker.Clear();
+            }
+        }
+    }
+
+    private async Task<IResult> ApplyAsync(Guid agentId, HeartbeatRequest request, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var agent = await db.Agents.SingleOrDefaultAsync(a => a.Id == agentId, cancellationToken);
+        if (agent is null)
+        {
+            return Problems.NotFound("agent: this agent was deleted; register it again");
+        }
+        agent.LastSeen = now;
+        agent.Version = request.Version ?? agent.Version;
+        agent.VendorWsOk = request.VendorWsOk ?? agent.VendorWsOk;
+        agent.CurrentLoad = request.CurrentLoad ?? agent.CurrentLoad;
+        agent.Capacity = request.Capacity ?? agent.Capacity;
+        agent.Endpoint = request.Endpoint ?? agent.Endpoint;
+        if (request.Runtimes is not null)
+        {
+            agent.Runtimes = AgentFields.JoinRuntimes(request.Runtimes);
+        }
+
+        var accepted = 0;
+        if (request.Devices is { } reported)
+        {
+            var refusal = await ApplyInventoryAsync(agent, reported, now, cancellationToken);
+            if (refusal is not null)
+            {
+                return refusal;
+            }
+            accepted = reported.Count;
+        }
+
+        var workerId = agent.Id.ToString();
+        var heartbeat = await db.WorkerHeartbeats.SingleOrDefaultAsync(h => h.WorkerId == workerId, cancellationToken);
+        if (heartbeat is null)
+        {
+            db.WorkerHeartbeats.Add(new WorkerHeartbeatEntity { WorkerId = workerId, UpdatedAt = now });
+        }
+        else
+        {
+            heartbeat.UpdatedAt = now;
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Ok(new HeartbeatResponse(agent.Id, agent.Name, now, options.Value.OnlineWindowSec, accepted));
+    }
+
+    private async Task<IResult?> ApplyInventoryAsync(AgentEntity agent, IReadOnlyList<DeviceReport> reported, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var ids = reported.Select(d => d.DeviceId!).ToList();
+        var known = await db.Devices
+            .Where(d => d.AgentId == agent.Id || ids.Contains(d.DeviceId))
+            .ToDictionaryAsync(d => d.DeviceId, StringComparer.Ordinal, cancellationToken);
+
+        for (var i = 0; i < reported.Count; i++)
+        {
+            if (known.TryGetValue(reported[i].DeviceId!, out var existing) && existing.AgentId != agent.Id)
+            {
+                return Problems.Forbidden(
+                    $"devices[{i}].device_id",
+                    $"device '{existing.DeviceId}' belongs to node '{existing.NodeId}'; an agent may report only its own devices (release it with DELETE /api/devices/{existing.DeviceId})");
+            }
+        }
+
+        int? nextIndex = null;
+        // New devices get index numbers in device_id order, so one heartbeat always numbers the same way.
+        foreach (var report in reported.OrderBy(d => d.DeviceId, StringComparer.Ordinal))
+        {
+            if (!known.TryGetValue(report.DeviceId!, out var device))
+            {
+                nextIndex ??= (await db.Devices.MaxAsync(d => d.IndexNo, cancellationToken) ?? 0) + 1;
+                device = new DeviceEntity
+                {
+                    DeviceId = report.DeviceId!,
+                    AgentId = agent.Id,
+                    NodeId = agent.Name,
+                    IndexNo = nextIndex++,
+                    Label = report.Label,
+                    CreatedAt = now,
+                };
+                db.Devices.Add(device);
+                known[device.DeviceId] = device;
+            }
+            Apply(device, report, agent.Name, now);
+        }
+
+        var reportedIds = ids.ToHashSet(StringComparer.Ordinal);
+        foreach (var missing in known.Values.Where(d => d.AgentId == agent.Id && !reportedIds.Contains(d.DeviceId) && d.State != MissingState))
+        {
+            missing.State = MissingState;
+            missing.LastErrorMessage = $"not in {agent.Name}'s inventory since {now:yyyy-MM-ddTHH:mm:ssZ}";
+            missing.UpdatedAt = now;
+        }
+        return null;
+    }
+
+    /// <summary>A device the agent used to report and no longer does.</summary>
+    public const string MissingState = "missing";
+
+    private static void Apply(DeviceEntity device, DeviceReport report, string nodeId, DateTimeOffset now)
+    {
+        var state = report.State ?? DeviceState.Ready;
+        device.RuntimeHandle = report.RuntimeHandle ?? device.RuntimeHandle ?? report.DeviceId;
+        device.Model = report.Model ?? device.Model;
+        device.NodeId = nodeId;
+        device.State = StateName(state);
+        device.UpdatedAt = now;
+        // Online means "answered recently": a device the agent reports as offline keeps its old last_seen
+        // and turns Offline when that ages out. The cause goes to last_error_message.
+        if (state != DeviceState.Offline)
+        {
+            device.LastSeen = now;
+        }
+        if (report.Error is not null)
+        {
+            device.LastErrorMessage = report.Error;
+        }
+        else if (state is DeviceState.Offline or DeviceState.Unauthorized or DeviceState.Error)
+        {
+            device.LastErrorMessage = $"{nodeId} reports the device {StateName(state)}";
+        }
+    }
+
+    public static string StateName(DeviceState state) => state switch
+    {
+        DeviceState.Ready => "ready",
+        DeviceState.Busy => "busy",
+        DeviceState.Booting => "booting",
+        DeviceState.Unauthorized => "unauthorized",
+        DeviceState.Offline => "offline",
+        _ => "error",
+    };
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Heartbeat of agent {AgentId} conflicted with another write (attempt {Attempt}); retrying")]
+    private static partial void LogRetry(ILogger logger, Guid agentId, int attempt, Exception exception);
+}

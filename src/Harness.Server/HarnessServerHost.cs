@@ -1,0 +1,123 @@
+using System.Text.Json;
+using Harness.Contracts;
+using Harness.Contracts.Tokens;
+using Harness.Server.Data;
+using Harness.Server.Features.Agents;
+using Harness.Server.Features.Devices;
+using Harness.Server.Features.Health;
+using Harness.Server.Features.Jobs;
+using Harness.Server.Features.Nodes;
+using Harness.Server.Features.Tokens;
+using Harness.Server.Http;
+using Harness.Server.Security;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Scalar.AspNetCore;
+
+namespace Harness.Server;
+
+/// <summary>How the <c>harness</c> executable (and tests) build, prepare and run the control plane.</summary>
+public static class HarnessServerHost
+{
+    /// <summary>Builds the server. <paramref name="settings"/> lets hosts and tests add configuration and replace services.</summary>
+    public static WebApplication Build(ServerHostSettings settings)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = settings.Args });
+        builder.Configuration.AddInMemoryCollection(EnvironmentAliases.Read());
+        builder.Configuration.AddInMemoryCollection(settings.Configuration);
+        if (settings.Urls is not null)
+        {
+            builder.WebHost.UseUrls(settings.Urls);
+        }
+        settings.ConfigureLogging(builder.Logging);
+        builder.AddHarnessServer();
+        settings.ConfigureServices?.Invoke(builder.Services);
+
+        var app = builder.Build();
+        app.UseHarnessServer();
+        return app;
+    }
+
+    /// <summary>Migrates (unless disabled) and makes sure an admin credential exists.</summary>
+    /// <returns>A newly generated admin token to print once, or null.</returns>
+    public static async Task<string?> PrepareAsync(WebApplication app, CancellationToken cancellationToken)
+    {
+        var options = app.Services.GetRequiredService<IOptions<HarnessServerOptions>>().Value;
+        if (options.MigrateOnStart)
+        {
+            await app.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(cancellationToken);
+        }
+        return await app.Services.GetRequiredService<AdminTokenBootstrap>().EnsureAsync(cancellationToken);
+    }
+
+    public static WebApplicationBuilder AddHarnessServer(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var section = builder.Configuration.GetSection(HarnessServerOptions.Section);
+        services.AddOptions<HarnessServerOptions>().Bind(section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HarnessServerOptions>, HarnessServerOptionsValidator>());
+
+        // The database provider decides which context type is registered, so it is read at build time.
+        var database = section.GetSection("Database").Get<DatabaseOptions>() ?? new DatabaseOptions();
+        services.AddHarnessStorage(database);
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<AdminTokenBootstrap>();
+        services.TryAddScoped<AgentRegistry>();
+        services.TryAddScoped<HeartbeatHandler>();
+
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<HarnessServerOptions>>(
+            (kestrel, harness) =>
+            {
+                kestrel.Limits.MaxRequestBodySize = harness.Value.MaxRequestBodyBytes;
+                kestrel.AddServerHeader = false;
+            });
+        services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemDetailsDefaults.Customize);
+        services.AddExceptionHandler<BadRequestExceptionHandler>();
+
+        services.AddAuthentication()
+            .AddScheme<AuthenticationSchemeOptions, OperatorAuthenticationHandler>(HarnessAuth.OperatorScheme, null)
+            .AddScheme<AuthenticationSchemeOptions, AgentAuthenticationHandler>(HarnessAuth.AgentScheme, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(HarnessAuth.OperatorPolicy, p => p.AddAuthenticationSchemes(HarnessAuth.OperatorScheme).RequireAuthenticatedUser())
+            .AddPolicy(HarnessAuth.AdminPolicy, p => p.AddAuthenticationSchemes(HarnessAuth.OperatorScheme).RequireClaim(HarnessAuth.RoleClaim, OperatorRoles.Admin))
+            .AddPolicy(HarnessAuth.AgentPolicy, p => p.AddAuthenticationSchemes(HarnessAuth.AgentScheme).RequireAuthenticatedUser());
+
+        services.AddOpenApi(o => o.AddDocumentTransformer<BearerSecurityTransformer>());
+        return builder;
+    }
+
+    public static WebApplication UseHarnessServer(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapHealthApi();
+        app.MapJobsApi();
+        app.MapAgentsApi();
+        app.MapNodesApi();
+        app.MapDevicesApi();
+        app.MapTokensApi();
+
+        app.MapOpenApi(Routes.OpenApiDocument).AllowAnonymous();
+        app.MapScalarApiReference(Routes.ApiReference, o => o
+            .WithTitle("Harness API")
+            .WithOpenApiRoutePattern(Routes.OpenApiDocument)).AllowAnonymous();
+        app.MapGet("/", () => TypedResults.Redirect(Routes.ApiReference)).ExcludeFromDescription().AllowAnonymous();
+        return app;
+    }
+
+    public static void ConfigureJson(JsonSerializerOptions options)
+    {
+        options.TypeInfoResolverChain.Insert(0, HarnessJsonContext.Default);
+        options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        options.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
+    }
+}

@@ -1,0 +1,117 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace Harness.Server.Http;
+
+/// <summary>
+/// Turns body-binding failures (malformed JSON, wrong types, oversized or missing bodies) into
+/// problem+json that names the field, instead of an empty 400 or a 500.
+/// </summary>
+internal sealed partial class BadRequestExceptionHandler(IProblemDetailsService problems, ILogger<BadRequestExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
+    {
+        if (exception is not BadHttpRequestException bad || context.Response.HasStarted)
+        {
+            return false;
+        }
+        var (field, message) = Describe(bad, context);
+        LogRejected(logger, bad.StatusCode, field, message);
+        context.Response.StatusCode = bad.StatusCode;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            Exception = exception,
+            ProblemDetails =
+            {
+                Status = bad.StatusCode,
+                Title = bad.StatusCode switch
+                {
+                    StatusCodes.Status413PayloadTooLarge => "Request body too large",
+                    StatusCodes.Status415UnsupportedMediaType => "Unsupported media type",
+                    _ => "The request is invalid",
+                },
+                Detail = $"{field}: {message}",
+                Extensions = { ["errors"] = new Dictionary<string, string[]> { [field] = [message] } },
+            },
+        });
+    }
+
+    private static (string Field, string Message) Describe(BadHttpRequestException bad, HttpContext context)
+    {
+        if (bad.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            var limit = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
+            return ("body", limit is null ? "is too large" : $"is larger than the {limit} bytes allowed");
+        }
+        if (bad.StatusCode == StatusCodes.Status415UnsupportedMediaType)
+        {
+            return ("content-type", "must be application/json");
+        }
+        if (FindJsonException(bad) is { } json)
+        {
+            return (FieldFromPath(json.Path), CleanJsonMessage(json));
+        }
+        if (bad.Message.Contains("body", StringComparison.OrdinalIgnoreCase))
+        {
+            return ("body", "a JSON body is required");
+        }
+        return ("request", bad.Message);
+    }
+
+    private static JsonException? FindJsonException(Exception exception)
+    {
+        for (var e = exception.InnerException; e is not null; e = e.InnerException)
+        {
+            if (e is JsonException json)
+            {
+                return json;
+            }
+        }
+        return null;
+    }
+
+    /// <summary><c>$.devices[2].state</c> → <c>devices[2].state</c>; the document itself is <c>body</c>.</summary>
+    internal static string FieldFromPath(string? path)
+    {
+        if (string.IsNullOrEmpty(path) || path == "$")
+        {
+            return "body";
+        }
+        return path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
+    }
+
+    private static string CleanJsonMessage(JsonException json)
+    {
+        var message = json.Message;
+        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        if (cut > 0)
+        {
+            message = message[..cut];
+        }
+        // "The JSON value could not be converted to System.Int32." reads better as the expected JSON type.
+        if (message.StartsWith("The JSON value could not be converted to ", StringComparison.Ordinal))
+        {
+            var type = message["The JSON value could not be converted to ".Length..].TrimEnd('.');
+            return $"has the wrong type; expected {Friendly(type)}";
+        }
+        return json.LineNumber is { } line ? $"malformed JSON at line {line + 1}, byte {json.BytePositionInLine}: {message}" : message;
+    }
+
+    private static string Friendly(string clrType) => clrType switch
+    {
+        var t when t.Contains("Int32", StringComparison.Ordinal) || t.Contains("Int64", StringComparison.Ordinal) => "an integer",
+        var t when t.Contains("Boolean", StringComparison.Ordinal) => "true or false",
+        var t when t.Contains("String", StringComparison.Ordinal) && !t.Contains("Dictionary", StringComparison.Ordinal) && !t.Contains("List", StringComparison.Ordinal) => "a string",
+        var t when t.Contains("Dictionary", StringComparison.Ordinal) => "an object of strings",
+        var t when t.Contains("List", StringComparison.Ordinal) => "an array",
+        var t when t.Contains("DeviceState", StringComparison.Ordinal) => "one of ready, busy, booting, unauthorized, offline, error",
+        var t when t.Contains("Guid", StringComparison.Ordinal) => "a UUID",
+        var t when t.Contains("Double", StringComparison.Ordinal) || t.Contains("Decimal", StringComparison.Ordinal) => "a number",
+        var t when t.Contains("DateTime", StringComparison.Ordinal) => "an ISO-8601 time",
+        _ => "an object",
+    };
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Rejected request with {Status}: {Field}: {Reason}")]
+    private static partial void LogRejected(ILogger logger, int status, string field, string reason);
+}

@@ -1,0 +1,17 @@
+namespace Harness.Server.Security;
+
+public static class HarnessAuth
+{
+    /// <summary>Operators: the admin token or a token made from it.</summary>
+    public const string OperatorScheme = "Operator";
+    /// <summary>Agents: each with its own API key.</summary>
+    public const string AgentScheme = "Agent";
+
+    public const string OperatorPolicy = "operator";
+    public const string AdminPolicy = "admin";
+    public const string AgentPolicy = "agent";
+
+    public const string RoleClaim = "harness:role";
+    public const string AgentIdClaim = "harness:agent_id";
+    public const string AgentNameClaim = "harness:agent_name";
+}

@@ -1,0 +1,123 @@
+using System.Net;
+using Harness.Contracts.Nodes;
+using Harness.Testing;
+using Microsoft.EntityFrameworkCore;
+
+namespace Harness.Server.Tests.Features.Nodes;
+
+public abstract class HeartbeatInventoryTests(string provider) : ApiTest(provider)
+{
+    [Fact]
+    public async Task Heartbeat_NewDevices_GetIndexNumbersInDeviceIdOrder_AndShowOnline()
+    {
+        var agent = await RegisterAgentAsync("PC-01");
+
+        var response = await HeartbeatAsync(agent.ApiKey, new HeartbeatRequest(Devices:
+        [
+            new DeviceReport("SERIAL-C", "emulator-5558", "Pixel 7"),
+            new DeviceReport("SERIAL-A", "emulator-5554", "Pixel 7"),
+            new DeviceReport("SERIAL-B", "emulator-5556", "Galaxy S23", DeviceState.Busy),
+        ]));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var status = await NodeStatusAsync();
+        Assert.Equal(3, status.Total);
+        Assert.Equal(3, status.Online);
+        Assert.Equal(["SERIAL-A", "SERIAL-B", "SERIAL-C"], status.Devices.Select(d => d.DeviceId));
+        Assert.Equal([1, 2, 3], status.Devices.Select(d => d.IndexNo ?? 0));
+        Assert.All(status.Devices, d => Assert.Equal("PC-01", d.NodeId));
+        Assert.Equal("emulator-5556", status.Devices[1].RuntimeHandle);
+        Assert.Equal("busy", status.Devices[1].State);
+    }
+
+    [Fact]
+    public async Task Devices_WithoutHeartbeat_TurnOfflineAfterTheWindow()
+    {
+        var agent = await RegisterAgentAsync("PC-01");
+        await HeartbeatAsync(agent.ApiKey, new HeartbeatRequest(Devices: [new DeviceReport("D1"), new DeviceReport("D2")]));
+
+        Server.Time.Advance(TimeSpan.FromSeconds(31));
+
+        var status = await NodeStatusAsync();
+        Assert.Equal(0, status.Online);
+        Assert.Equal(2, status.Offline);
+        Assert.All(status.Devices, d => Assert.Equal(OnlineStatus.Offline, d.Status));
+    }
+
+    [Fact]
+    public async Task Heartbeat_DeviceReportedOffline_IsOfflineWithItsCause()
+    {
+        var agent = await RegisterAgentAsync("PC-01");
+        await HeartbeatAsync(agent.ApiKey, new HeartbeatRequest(Devices: [new DeviceReport("D1")]));
+        Server.Time.Advance(TimeSpan.FromSeconds(31));
+
+        await HeartbeatAsync(agent.ApiKey, new HeartbeatRequest(Devices: [new DeviceReport("D1", State: DeviceState.Offline, Error: "adb: device offline")]));
+
+        var device = Assert.Single((await NodeStatusAsync()).Devices);
+        Assert.Equal(OnlineStatus.Offline, device.Status);
+        Assert.Equal("adb: device offline", device.LastErrorMessage);
+        Assert.Equal("offline", device.State);
+    }
+
+    [Fact]
+    public async Task Heartbeat_DeviceNoLongerReported_IsMarkedMissing()
+    {
+        var agent = await RegisterAgentAsync("PC-01");
+        await HeartbeatAsync(agent.ApiKey, new HeartbeatRequest(Devices: [new DeviceReport("D1"), new DeviceReport("D2")]));
+
+        await HeartbeatAsync(agent.ApiKey, new HeartbeatRequest(Devices: [new DeviceReport("D1")]));
+
+        var missing = (await NodeStatusAsync()).Devices.Single(d => d.DeviceId == "D2");
+        Assert.Equal("missing", missing.State);
+        Assert.Contains("not in PC-01's inventory", missing.LastErrorMessage);
+    }
+
+    [Fact]
+    public async Task Heartbeat_WithoutDevicesField_LeavesInventoryAlone()
+    {
+        var agent = await RegisterAgentAsync("PC-01");
+        await HeartbeatAsync(agent.ApiKey, new HeartbeatRequest(Devices: [new DeviceReport("D1")]));
+
+        await HeartbeatAsync(agent.ApiKey, new HeartbeatRequest(VendorWsOk: true));
+
+        Assert.Equal("ready", Assert.Single((await NodeStatusAsync()).Devices).State);
+    }
+
+    [Fact]
+    public async Task Heartbeat_DeviceHeldByAnotherAgent_Returns403AndChangesNothing()
+    {
+        var first = await RegisterAgentAsync("PC-01");
+        var second = await RegisterAgentAsync("PC-02");
+        await HeartbeatAsync(first.ApiKey, new HeartbeatRequest(Devices: [new DeviceReport("SHARED", Model: "Pixel 7")]));
+        var before = await QueryAsync(db => db.Devices.AsNoTracking().SingleAsync());
+
+        var response = await HeartbeatAsync(second.ApiKey, new HeartbeatRequest(Version: "9.9.9", Devices: [new DeviceReport("OWN"), new DeviceReport("SHARED", Model: "Stolen")]));
+
+        await AssertProblemAsync(response, HttpStatusCode.Forbidden, "devices[1].device_id");
+        var after = await QueryAsync(db => db.Devices.AsNoTracking().ToListAsync());
+        var device = Assert.Single(after);
+        Assert.Equal(before.AgentId, device.AgentId);
+        Assert.Equal("Pixel 7", device.Model);
+        var secondAgent = (await AgentsAsync()).Single(a => a.Name == "PC-02");
+        Assert.Null(secondAgent.LastSeen);
+        Assert.Null(secondAgent.Version);
+    }
+
+    [Fact]
+    public async Task Heartbeat_TwoAgentsInParallel_GetDistinctIndexNumbers()
+    {
+        var agents = await Task.WhenAll(Enumerable.Range(1, 4).Select(i => RegisterAgentAsync($"PC-{i:00}")));
+
+        var responses = await Task.WhenAll(agents.Select((a, i) => HeartbeatAsync(a.ApiKey,
+            new HeartbeatRequest(Devices: Enumerable.Range(0, 10).Select(d => new DeviceReport($"PC{i}-D{d}")).ToList()))));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        var status = await NodeStatusAsync();
+        Assert.Equal(40, status.Total);
+        Assert.Equal(40, status.Devices.Select(d => d.IndexNo).Distinct().Count());
+    }
+}
+
+public sealed class HeartbeatInventoryTests_Sqlite() : HeartbeatInventoryTests(Providers.Sqlite);
+
+public sealed class HeartbeatInventoryTests_Postgres() : HeartbeatInventoryTests(Providers.Postgres);
