@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Harness.Cli.Commands;
+using Harness.Cli.Hosting;
 
 var root = new RootCommand(
     """
@@ -16,4 +17,4 @@ root.Subcommands.Add(MigrateCommand.Create());
 root.Subcommands.Add(VersionCommand.Create());
 
 // The hosts handle SIGINT/SIGTERM themselves (graceful shutdown); System.CommandLine must not cut it short.
-return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+return await StartupErrors.RunAsync(() => root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false }));

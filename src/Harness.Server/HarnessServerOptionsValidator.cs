@@ -17,6 +17,11 @@ internal sealed class HarnessServerOptionsValidator : IValidateOptions<HarnessSe
         {
             errors.Add("Harness:Database:ConnectionString: required (HARNESS_DATABASE_URL).");
         }
+        else if (provider is DatabaseOptions.Sqlite or DatabaseOptions.Postgres
+            && !Data.ConnectionStrings.TryNormalize(provider, options.Database.ConnectionString, out _, out var problem))
+        {
+            errors.Add($"Harness:Database:ConnectionString: not a valid {provider} connection string (HARNESS_DATABASE_URL): {problem}");
+        }
         if (options.OnlineWindowSec is < 1 or > 86_400)
         {
             errors.Add($"Harness:OnlineWindowSec: {options.OnlineWindowSec} is out of range; use 1 to 86400 seconds.");

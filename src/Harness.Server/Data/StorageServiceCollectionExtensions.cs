@@ -8,14 +8,16 @@ public static class StorageServiceCollectionExtensions
     /// <summary>Registers the provider-specific context and exposes it as <see cref="HarnessDbContext"/>.</summary>
     public static IServiceCollection AddHarnessStorage(this IServiceCollection services, DatabaseOptions database)
     {
+        // An invalid value is left as it is: options validation reports it with every other error at start.
+        ConnectionStrings.TryNormalize(database.Provider, database.ConnectionString, out var connectionString, out _);
         switch (database.Provider)
         {
             case DatabaseOptions.Postgres:
-                services.AddDbContext<PostgresHarnessDbContext>(o => o.UseNpgsql(database.ConnectionString));
+                services.AddDbContext<PostgresHarnessDbContext>(o => o.UseNpgsql(connectionString));
                 services.TryAddScoped<HarnessDbContext>(sp => sp.GetRequiredService<PostgresHarnessDbContext>());
                 break;
             default:
-                services.AddDbContext<SqliteHarnessDbContext>(o => o.UseSqlite(database.ConnectionString));
+                services.AddDbContext<SqliteHarnessDbContext>(o => o.UseSqlite(connectionString));
                 services.TryAddScoped<HarnessDbContext>(sp => sp.GetRequiredService<SqliteHarnessDbContext>());
                 break;
         }

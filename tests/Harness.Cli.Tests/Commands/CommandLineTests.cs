@@ -48,4 +48,27 @@ public sealed class CommandLineTests
         Assert.NotEqual(0, await harness.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains("xml", harness.Output);
     }
+
+    [Fact]
+    public async Task Server_WithInvalidSettings_ListsEveryErrorAndExits2()
+    {
+        await using var harness = HarnessProcess.Start(["server", "--urls", $"http://127.0.0.1:{HarnessProcess.FreePort()}"],
+            new Dictionary<string, string?> { ["HARNESS_ADMIN_TOKEN"] = "short", ["ONLINE_WINDOW_SEC"] = "0" });
+
+        Assert.Equal(2, await harness.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains(harness.Lines, l => l.Contains("Harness:AdminToken", StringComparison.Ordinal));
+        Assert.Contains(harness.Lines, l => l.Contains("Harness:OnlineWindowSec", StringComparison.Ordinal));
+        Assert.DoesNotContain("Unhandled exception", harness.Output);
+    }
+
+    [Fact]
+    public async Task Migrate_UnreachableDatabase_SaysSoAndExits2()
+    {
+        await using var harness = HarnessProcess.Start(
+            ["migrate", "--database-provider", "postgres", "--database-url", $"postgres://nobody:secret@127.0.0.1:{HarnessProcess.FreePort()}/harness"]);
+
+        Assert.Equal(2, await harness.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains(harness.Lines, l => l.StartsWith("harness: cannot use the database", StringComparison.Ordinal));
+        Assert.DoesNotContain("secret", harness.Output);
+    }
 }

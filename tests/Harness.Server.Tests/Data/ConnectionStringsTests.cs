@@ -1,0 +1,40 @@
+using Harness.Server.Data;
+using Npgsql;
+
+namespace Harness.Server.Tests.Data;
+
+public sealed class ConnectionStringsTests
+{
+    [Fact]
+    public void Normalize_PostgresUrl_BecomesAnNpgsqlConnectionString()
+    {
+        var normalized = ConnectionStrings.Normalize(DatabaseOptions.Postgres, "postgres://harness:p%40ss%3Aword@db.internal:6543/harness_prod?sslmode=require");
+
+        var builder = new NpgsqlConnectionStringBuilder(normalized);
+        Assert.Equal("db.internal", builder.Host);
+        Assert.Equal(6543, builder.Port);
+        Assert.Equal("harness_prod", builder.Database);
+        Assert.Equal("harness", builder.Username);
+        Assert.Equal("p@ss:word", builder.Password);
+        Assert.Equal(SslMode.Require, builder.SslMode);
+    }
+
+    [Fact]
+    public void Normalize_KeyValueConnectionString_IsKept()
+    {
+        var normalized = ConnectionStrings.Normalize(DatabaseOptions.Postgres, "Host=127.0.0.1;Port=5433;Database=h;Username=u");
+
+        Assert.Equal("127.0.0.1", new NpgsqlConnectionStringBuilder(normalized).Host);
+    }
+
+    [Theory]
+    [InlineData(DatabaseOptions.Postgres, "garbage;;==")]
+    [InlineData(DatabaseOptions.Postgres, "postgres://")]
+    [InlineData(DatabaseOptions.Postgres, "Hots=db")]
+    [InlineData(DatabaseOptions.Sqlite, "Data Sorce=x.db")]
+    public void TryNormalize_Invalid_SaysWhy(string provider, string value)
+    {
+        Assert.False(ConnectionStrings.TryNormalize(provider, value, out _, out var problem));
+        Assert.False(string.IsNullOrWhiteSpace(problem));
+    }
+}
