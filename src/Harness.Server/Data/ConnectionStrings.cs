@@ -68,9 +68,9 @@ public static class ConnectionStrings
         foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
         {
             var equals = pair.IndexOf('=');
+            // libpq's spellings (sslmode, application_name) are Npgsql keywords or synonyms once '_' reads as a space.
             var key = Uri.UnescapeDataString(equals < 0 ? pair : pair[..equals]).Replace('_', ' ');
-            // Npgsql's keyword for libpq's sslmode is "SSL Mode"; its builder accepts either spelling with spaces.
-            builder[key == "sslmode" ? "SSL Mode" : key] = equals < 0 ? "true" : Uri.UnescapeDataString(pair[(equals + 1)..]);
+            builder[key] = equals < 0 ? "true" : Uri.UnescapeDataString(pair[(equals + 1)..]);
         }
         return builder.ConnectionString;
     }
