@@ -1,5 +1,6 @@
 using Harness.Server.Data.Entities;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Harness.Server.Data;
 
@@ -26,6 +27,12 @@ public abstract class HarnessDbContext(DbContextOptions options) : DbContext(opt
     public DbSet<AuditLogEntity> AuditLog => Set<AuditLogEntity>();
     public DbSet<UserEntity> Users => Set<UserEntity>();
     public DbSet<OperatorTokenEntity> OperatorTokens => Set<OperatorTokenEntity>();
+
+    /// <summary>
+    /// Starts a transaction in which this context alone allocates new index numbers (every server
+    /// replica included) until the transaction ends. Each provider locks its own way.
+    /// </summary>
+    public abstract Task<IDbContextTransaction> BeginDeviceIndexTransactionAsync(CancellationToken cancellationToken);
 
     /// <summary>The column type JSON documents are stored in (<c>jsonb</c> on PostgreSQL, text on SQLite).</summary>
     protected abstract string JsonColumnType { get; }

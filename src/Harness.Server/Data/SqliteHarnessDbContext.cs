@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace Harness.Server.Data;
@@ -6,6 +7,10 @@ namespace Harness.Server.Data;
 public sealed class SqliteHarnessDbContext(DbContextOptions<SqliteHarnessDbContext> options) : HarnessDbContext(options)
 {
     protected override string JsonColumnType => "TEXT";
+
+    // Microsoft.Data.Sqlite begins transactions IMMEDIATE: the database's write lock is held from the start.
+    public override Task<IDbContextTransaction> BeginDeviceIndexTransactionAsync(CancellationToken cancellationToken) =>
+        Database.BeginTransactionAsync(cancellationToken);
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {

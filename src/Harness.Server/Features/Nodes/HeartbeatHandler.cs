@@ -27,9 +27,25 @@ public sealed partial class HeartbeatHandler(HarnessDbContext db, TimeProvider t
             }
             catch (DbUpdateException e) when (attempt < MaxAttempts)
             {
-                // Two heartbeats raced to insert the same device or index_no; the next attempt sees the winner's rows.
+                // Two agents raced to insert the same new device; the next attempt sees the winner's row.
                 LogRetry(logger, agentId, attempt, e);
                 db.ChangeTracker.Clear();
+            }
+            catch (DbUpdateException e)
+            {
+                LogGaveUp(logger, agentId, attempt, e);
+                return TypedResults.Problem(
+                    statusCode: StatusCodes.Status503ServiceUnavailable,
+                    title: "Concurrent update",
+                    detail: "devices: the inventory kept conflicting with concurrent writes; send the heartbeat again");
+            }
+            finally
+            {
+                // Rolls back a transaction an attempt left open; a committed one is already over.
+                if (db.Database.CurrentTransaction is { } open)
+                {
+                    await open.DisposeAsync();
+                }
             }
         }
     }
@@ -75,6 +91,10 @@ public sealed partial class HeartbeatHandler(HarnessDbContext db, TimeProvider t
             heartbeat.UpdatedAt = now;
         }
         await db.SaveChangesAsync(cancellationToken);
+        if (db.Database.CurrentTransaction is { } indexTransaction)
+        {
+            await indexTransaction.CommitAsync(cancellationToken);
+        }
         return TypedResults.Ok(new HeartbeatResponse(agent.Id, agent.Name, now, options.Value.OnlineWindowSec, accepted));
     }
 
@@ -101,7 +121,12 @@ public sealed partial class HeartbeatHandler(HarnessDbContext db, TimeProvider t
         {
             if (!known.TryGetValue(report.DeviceId!, out var device))
             {
-                nextIndex ??= (await db.Devices.MaxAsync(d => d.IndexNo, cancellationToken) ?? 0) + 1;
+                if (nextIndex is null)
+                {
+                    // Numbering reads the highest index_no and writes above it: one heartbeat at a time, across replicas.
+                    await db.BeginDeviceIndexTransactionAsync(cancellationToken);
+                    nextIndex = (await db.Devices.MaxAsync(d => d.IndexNo, cancellationToken) ?? 0) + 1;
+                }
                 device = new DeviceEntity
                 {
                     DeviceId = report.DeviceId!,
@@ -163,6 +188,9 @@ public sealed partial class HeartbeatHandler(HarnessDbContext db, TimeProvider t
         DeviceState.Offline => "offline",
         _ => "error",
     };
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Heartbeat of agent {AgentId} still conflicted after {Attempts} attempts; answered 503")]
+    private static partial void LogGaveUp(ILogger logger, Guid agentId, int attempts, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Heartbeat of agent {AgentId} conflicted with another write (attempt {Attempt}); retrying")]
     private static partial void LogRetry(ILogger logger, Guid agentId, int attempt, Exception exception);

@@ -104,17 +104,17 @@ public abstract class HeartbeatInventoryTests(string provider) : ApiTest(provide
     }
 
     [Fact]
-    public async Task Heartbeat_TwoAgentsInParallel_GetDistinctIndexNumbers()
+    public async Task Heartbeat_AgentsInParallel_GetDistinctIndexNumbers()
     {
-        var agents = await Task.WhenAll(Enumerable.Range(1, 4).Select(i => RegisterAgentAsync($"PC-{i:00}")));
+        var agents = await Task.WhenAll(Enumerable.Range(1, 8).Select(i => RegisterAgentAsync($"PC-{i:00}")));
 
         var responses = await Task.WhenAll(agents.Select((a, i) => HeartbeatAsync(a.ApiKey,
             new HeartbeatRequest(Devices: Enumerable.Range(0, 10).Select(d => new DeviceReport($"PC{i}-D{d}")).ToList()))));
 
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
         var status = await NodeStatusAsync();
-        Assert.Equal(40, status.Total);
-        Assert.Equal(40, status.Devices.Select(d => d.IndexNo).Distinct().Count());
+        Assert.Equal(80, status.Total);
+        Assert.Equal(80, status.Devices.Select(d => d.IndexNo).Distinct().Count());
     }
 }
 
