@@ -1,10 +1,14 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Harness.Contracts.Agents;
+using Harness.Contracts.Dashboard;
 using Harness.Contracts.Devices;
+using Harness.Contracts.Dispatch;
 using Harness.Contracts.Jobs;
 using Harness.Contracts.Nodes;
+using Harness.Contracts.Runs;
 using Harness.Contracts.Tokens;
+using Harness.Contracts.Workflows;
 
 namespace Harness.Contracts;
 
@@ -35,4 +39,32 @@ namespace Harness.Contracts;
 [JsonSerializable(typeof(CreateTokenRequest))]
 [JsonSerializable(typeof(TokenCreatedResponse))]
 [JsonSerializable(typeof(IReadOnlyList<TokenView>))]
+[JsonSerializable(typeof(WorkflowDefinition))]
+[JsonSerializable(typeof(WorkflowCreatedResponse))]
+[JsonSerializable(typeof(IReadOnlyList<WorkflowView>))]
+[JsonSerializable(typeof(IReadOnlyList<WorkflowVersionView>))]
+[JsonSerializable(typeof(WorkflowVersionView))]
+[JsonSerializable(typeof(CommandAssetRequest))]
+[JsonSerializable(typeof(CommandAssetView))]
+[JsonSerializable(typeof(IReadOnlyList<CommandAssetView>))]
+[JsonSerializable(typeof(PlaybookRequest))]
+[JsonSerializable(typeof(PlaybookView))]
+[JsonSerializable(typeof(IReadOnlyList<PlaybookView>))]
+[JsonSerializable(typeof(PlaybookCompileRequest))]
+[JsonSerializable(typeof(PlaybookCompileResponse))]
+[JsonSerializable(typeof(CreateRunRequest))]
+[JsonSerializable(typeof(RunCreatedResponse))]
+[JsonSerializable(typeof(Page<RunSummary>))]
+[JsonSerializable(typeof(RunDetail))]
+[JsonSerializable(typeof(ArtifactView))]
+[JsonSerializable(typeof(PullRequest))]
+[JsonSerializable(typeof(PullResponse))]
+[JsonSerializable(typeof(CallbackBatch))]
+[JsonSerializable(typeof(CallbackEvent))]
+[JsonSerializable(typeof(CallbackResponse))]
+[JsonSerializable(typeof(ScanRequest))]
+[JsonSerializable(typeof(ScanJobView))]
+[JsonSerializable(typeof(IReadOnlyList<ScanJobView>))]
+[JsonSerializable(typeof(DashboardResponse))]
+[JsonSerializable(typeof(Dictionary<string, string>))]
 public sealed partial class HarnessJsonContext : JsonSerializerContext;

@@ -18,6 +18,18 @@ public static class Routes
     public const string NodesEnroll = "/api/nodes/enroll";
     public const string NodesHeartbeat = "/api/nodes/heartbeat";
     public const string NodesStatus = "/api/nodes/status";
+    public const string NodesPull = "/api/nodes/pull";
+    public const string NodesCallback = "/api/nodes/callback";
+    public const string NodesArtifacts = "/api/nodes/artifacts";
+    public const string NodesScan = "/api/nodes/scan";
+
+    public const string Workflows = "/api/workflows";
+    public const string WorkflowSchema = "/api/workflows/schema";
+    public const string CommandAssets = "/api/command-assets";
+    public const string Playbooks = "/api/playbooks";
+    public const string Runs = "/api/runs";
+    public const string Artifacts = "/api/artifacts";
+    public const string Dashboard = "/api/dashboard";
 
     /// <summary>Header an agent may use instead of <c>Authorization: Bearer</c>.</summary>
     public const string NodeAuthHeader = "X-Node-Auth";

@@ -32,7 +32,9 @@ public sealed record DeviceReport(
     string? Model = null,
     DeviceState? State = null,
     string? Label = null,
-    string? Error = null);
+    string? Error = null,
+    /// <summary>The agent took the device out of scheduling: it keeps failing its probes.</summary>
+    bool? Quarantined = null);
 
 /// <summary>What the vendor, adb or the simulator says of a device; not the fleet's Online/Offline.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<DeviceState>))]
