@@ -13,6 +13,9 @@ public static class EnvironmentAliases
         ["HARNESS_DATABASE_PROVIDER"] = "Harness:Database:Provider",
         ["HARNESS_DATABASE_URL"] = "Harness:Database:ConnectionString",
         ["ONLINE_WINDOW_SEC"] = "Harness:OnlineWindowSec",
+        ["LOST_AGENT_TIMEOUT_SEC"] = "Harness:Dispatch:LeaseSec",
+        ["HARNESS_ARTIFACTS_DIR"] = "Harness:Artifacts:Root",
+        ["MAX_ARTIFACT_BYTES"] = "Harness:Artifacts:MaxBytes",
     };
 
     public static IEnumerable<KeyValuePair<string, string?>> Read() =>

@@ -3,11 +3,19 @@ using Harness.Contracts;
 using Harness.Contracts.Tokens;
 using Harness.Server.Data;
 using Harness.Server.Features.Agents;
+using Harness.Server.Features.Artifacts;
+using Harness.Server.Features.Callbacks;
+using Harness.Server.Features.Dashboard;
 using Harness.Server.Features.Devices;
+using Harness.Server.Features.Dispatch;
 using Harness.Server.Features.Health;
 using Harness.Server.Features.Jobs;
 using Harness.Server.Features.Nodes;
+using Harness.Server.Features.Playbooks;
+using Harness.Server.Features.Runs;
+using Harness.Server.Features.Scans;
 using Harness.Server.Features.Tokens;
+using Harness.Server.Features.Workflows;
 using Harness.Server.Http;
 using Harness.Server.Security;
 using Microsoft.AspNetCore.Authentication;
@@ -68,6 +76,13 @@ public static class HarnessServerHost
         services.TryAddSingleton<AdminTokenBootstrap>();
         services.TryAddScoped<AgentRegistry>();
         services.TryAddScoped<HeartbeatHandler>();
+        services.TryAddScoped<RunFactory>();
+        services.TryAddScoped<Dispatcher>();
+        services.TryAddScoped<CallbackHandler>();
+        services.TryAddSingleton<DispatchSignal>();
+        services.TryAddSingleton<IArtifactStore, FileArtifactStore>();
+        services.TryAddSingleton<LeaseSweeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<LeaseSweeper>());
 
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<HarnessServerOptions>>(
             (kestrel, harness) =>
@@ -105,6 +120,15 @@ public static class HarnessServerHost
         app.MapNodesApi();
         app.MapDevicesApi();
         app.MapTokensApi();
+        app.MapWorkflowsApi();
+        app.MapCommandAssetsApi();
+        app.MapPlaybooksApi();
+        app.MapRunsApi();
+        app.MapDispatchApi();
+        app.MapCallbacksApi();
+        app.MapArtifactsApi();
+        app.MapScansApi();
+        app.MapDashboardApi();
 
         app.MapOpenApi(Routes.OpenApiDocument).AllowAnonymous();
         app.MapScalarApiReference(Routes.ApiReference, o => o

@@ -21,6 +21,50 @@ public sealed class HarnessServerOptions
 
     /// <summary>Apply pending migrations when the server starts.</summary>
     public bool MigrateOnStart { get; set; } = true;
+
+    public DispatchOptions Dispatch { get; set; } = new();
+
+    public ArtifactOptions Artifacts { get; set; } = new();
+}
+
+/// <summary>How device tasks are leased to agents (DESIGN.md §11: leases, not hope).</summary>
+public sealed class DispatchOptions
+{
+    /// <summary>
+    /// How long a lease lives without renewal: the lost-agent timeout (LOST_AGENT_TIMEOUT_SEC). A lapsed
+    /// lease is re-dispatched if its task never started, else failed as node_lost.
+    /// </summary>
+    public int LeaseSec { get; set; } = 60;
+
+    /// <summary>The longest a pull may wait for work.</summary>
+    public int MaxPullWaitMs { get; set; } = 30_000;
+
+    /// <summary>How often the sweeper looks for lapsed leases and overdue tasks.</summary>
+    public double SweepIntervalSec { get; set; } = 5;
+
+    /// <summary>Added to a task's deadline before the server itself times it out (the agent enforces it first).</summary>
+    public int DeadlineMarginSec { get; set; } = 30;
+
+    /// <summary>Step timeout when neither the step nor the workflow sets one.</summary>
+    public int DefaultStepTimeoutMs { get; set; } = 90_000;
+
+    /// <summary>Upload timeout when neither the step nor the workflow sets one.</summary>
+    public int DefaultUploadTimeoutMs { get; set; } = 30_000;
+
+    /// <summary>What the agent's gates and grace waits may add to a task's step budget.</summary>
+    public int TaskOverheadMs { get; set; } = 120_000;
+
+    /// <summary>Per-run concurrency when the run does not say (MAX_CONCURRENCY_PER_NODE caps each agent anyway).</summary>
+    public int DefaultRunConcurrency { get; set; } = 20;
+}
+
+public sealed class ArtifactOptions
+{
+    /// <summary>Root folder of the filesystem artifact store (HARNESS_ARTIFACTS_DIR).</summary>
+    public string Root { get; set; } = "artifacts";
+
+    /// <summary>Largest artifact accepted, in bytes (larger uploads get 413).</summary>
+    public long MaxBytes { get; set; } = 10 * 1024 * 1024;
 }
 
 public sealed class DatabaseOptions

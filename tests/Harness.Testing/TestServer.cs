@@ -30,6 +30,9 @@ public sealed class TestServer : IAsyncDisposable
     public TestDatabase Database { get; }
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero));
     public Uri BaseAddress { get; private set; } = null!;
+
+    /// <summary>The artifact store's root folder (a temp folder of this server's own).</summary>
+    public string ArtifactsRoot => _configuration["Harness:Artifacts:Root"]!;
     public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("not started");
 
     /// <summary>Starts a server on a database of its own for <paramref name="provider"/>.</summary>
@@ -39,6 +42,7 @@ public sealed class TestServer : IAsyncDisposable
         var settings = database.Configuration();
         settings["Harness:AdminToken"] = AdminToken;
         settings["Harness:EnrollmentSecret"] = EnrollmentSecret;
+        settings["Harness:Artifacts:Root"] = Directory.CreateTempSubdirectory("harness-artifacts-").FullName;
         foreach (var (key, value) in configuration ?? new Dictionary<string, string?>())
         {
             settings[key] = value;
@@ -108,5 +112,10 @@ public sealed class TestServer : IAsyncDisposable
     {
         await StopAppAsync();
         await Database.DisposeAsync();
+        if (_configuration.TryGetValue("Harness:Artifacts:Root", out var artifacts) && artifacts is not null && Directory.Exists(artifacts)
+            && Path.GetFileName(artifacts).StartsWith("harness-artifacts-", StringComparison.Ordinal))
+        {
+            Directory.Delete(artifacts, recursive: true);
+        }
     }
 }

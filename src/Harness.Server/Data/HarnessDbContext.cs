@@ -32,7 +32,17 @@ public abstract class HarnessDbContext(DbContextOptions options) : DbContext(opt
     /// Starts a transaction in which this context alone allocates new index numbers (every server
     /// replica included) until the transaction ends. Each provider locks its own way.
     /// </summary>
-    public abstract Task<IDbContextTransaction> BeginDeviceIndexTransactionAsync(CancellationToken cancellationToken);
+    public Task<IDbContextTransaction> BeginDeviceIndexTransactionAsync(CancellationToken cancellationToken) =>
+        BeginLockedTransactionAsync(HarnessLock.DeviceIndex, cancellationToken);
+
+    /// <summary>
+    /// Starts a transaction that holds <paramref name="key"/> until it ends, across every server replica:
+    /// a PostgreSQL advisory lock, or SQLite's database write lock.
+    /// </summary>
+    public abstract Task<IDbContextTransaction> BeginLockedTransactionAsync(HarnessLock key, CancellationToken cancellationToken);
+
+    /// <summary>Takes <paramref name="key"/> as well inside the current transaction (always after the locks it already holds).</summary>
+    public abstract Task AcquireLockAsync(HarnessLock key, CancellationToken cancellationToken);
 
     /// <summary>The column type JSON documents are stored in (<c>jsonb</c> on PostgreSQL, text on SQLite).</summary>
     protected abstract string JsonColumnType { get; }
@@ -52,4 +62,13 @@ public abstract class HarnessDbContext(DbContextOptions options) : DbContext(opt
         }
         HarnessModel.UseSnakeCaseNames(modelBuilder);
     }
+}
+
+/// <summary>The named locks that serialise writes which read-then-write shared state.</summary>
+public enum HarnessLock : long
+{
+    /// <summary>index_no allocation.</summary>
+    DeviceIndex = 0x4841_524E_4958, // "HARNIX"
+    /// <summary>Run device states: dispatch, callbacks, cancel and the lease sweeper.</summary>
+    Dispatch = 0x4841_524E_4450, // "HARNDP"
 }

@@ -5,15 +5,19 @@ namespace Harness.Server.Data;
 
 public sealed class PostgresHarnessDbContext(DbContextOptions<PostgresHarnessDbContext> options) : HarnessDbContext(options)
 {
-    /// <summary>Key of the transaction-scoped advisory lock that guards index_no allocation.</summary>
-    private const long DeviceIndexLockKey = 0x4841_524E_4958; // "HARNIX"
-
     protected override string JsonColumnType => "jsonb";
 
-    public override async Task<IDbContextTransaction> BeginDeviceIndexTransactionAsync(CancellationToken cancellationToken)
+    public override async Task<IDbContextTransaction> BeginLockedTransactionAsync(HarnessLock key, CancellationToken cancellationToken)
     {
         var transaction = await Database.BeginTransactionAsync(cancellationToken);
-        await Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({DeviceIndexLockKey})", cancellationToken);
+        var lockKey = (long)key;
+        await Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({lockKey})", cancellationToken);
         return transaction;
+    }
+
+    public override async Task AcquireLockAsync(HarnessLock key, CancellationToken cancellationToken)
+    {
+        var lockKey = (long)key;
+        await Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({lockKey})", cancellationToken);
     }
 }

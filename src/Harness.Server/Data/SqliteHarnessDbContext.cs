@@ -9,8 +9,11 @@ public sealed class SqliteHarnessDbContext(DbContextOptions<SqliteHarnessDbConte
     protected override string JsonColumnType => "TEXT";
 
     // Microsoft.Data.Sqlite begins transactions IMMEDIATE: the database's write lock is held from the start.
-    public override Task<IDbContextTransaction> BeginDeviceIndexTransactionAsync(CancellationToken cancellationToken) =>
+    public override Task<IDbContextTransaction> BeginLockedTransactionAsync(HarnessLock key, CancellationToken cancellationToken) =>
         Database.BeginTransactionAsync(cancellationToken);
+
+    // The IMMEDIATE transaction already holds the only lock SQLite has.
+    public override Task AcquireLockAsync(HarnessLock key, CancellationToken cancellationToken) => Task.CompletedTask;
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {

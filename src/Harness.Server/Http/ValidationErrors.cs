@@ -44,6 +44,18 @@ public sealed class ValidationErrors
         }
     }
 
+    /// <summary>Adds these errors to <paramref name="target"/>, each field prefixed (a nested document's errors).</summary>
+    public void CopyTo(ValidationErrors target, string prefix)
+    {
+        foreach (var (field, messages) in _errors)
+        {
+            foreach (var message in messages)
+            {
+                target.Add(prefix + field, message);
+            }
+        }
+    }
+
     public ValidationProblem ToProblem() =>
         TypedResults.ValidationProblem(
             _errors.ToDictionary(e => e.Key, e => e.Value.ToArray()),

@@ -125,6 +125,8 @@ internal sealed class RunDeviceStateConfiguration : IEntityTypeConfiguration<Run
         state.Property(s => s.FailureReason).HasMaxLength(Limits.MessageLength);
         state.Property(s => s.CompiledWorkflow).IsJson();
         state.Property(s => s.LeaseOwner).HasMaxLength(Limits.NameLength);
+        state.Property(s => s.NodeId).HasMaxLength(Limits.NameLength);
+        state.HasIndex(s => new { s.Status, s.DeviceId });
         // The dispatcher claims queued work per agent; the sweeper scans expiring leases.
         state.HasIndex(s => new { s.AgentId, s.Status });
         state.HasIndex(s => s.LeaseExpiresAt);
@@ -162,6 +164,8 @@ internal sealed class ArtifactConfiguration : IEntityTypeConfiguration<ArtifactE
         artifact.Property(a => a.StepId).HasMaxLength(Limits.NameLength);
         artifact.HasIndex(a => new { a.RunId, a.DeviceId });
         artifact.HasIndex(a => a.JobId);
+        artifact.Property(a => a.EventId).HasMaxLength(Limits.NameLength);
+        artifact.HasIndex(a => a.EventId).IsUnique();
     }
 }
 

@@ -14,5 +14,7 @@ public sealed class ArtifactEntity
     public string? DeviceId { get; set; }
     public string? StepId { get; set; }
     public Guid? JobId { get; set; }
+    /// <summary>The upload's event_id: a retried upload finds its artifact instead of storing it twice.</summary>
+    public string? EventId { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 }

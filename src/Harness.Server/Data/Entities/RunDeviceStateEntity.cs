@@ -14,6 +14,10 @@ public sealed class RunDeviceStateEntity
     public string? CompiledWorkflow { get; set; }
     public string? LeaseOwner { get; set; }
     public DateTimeOffset? LeaseExpiresAt { get; set; }
+    /// <summary>When the server itself times the task out if the agent has not (its hard deadline plus a margin).</summary>
+    public DateTimeOffset? DeadlineAt { get; set; }
+    /// <summary>The node (agent name) the device belonged to when the run was created; used in artifact paths.</summary>
+    public string? NodeId { get; set; }
     public DateTimeOffset QueuedAt { get; set; }
     public DateTimeOffset? StartedAt { get; set; }
     public DateTimeOffset? FinishedAt { get; set; }

@@ -98,7 +98,13 @@ public sealed partial class HeartbeatHandler(HarnessDbContext db, TimeProvider t
         return TypedResults.Ok(new HeartbeatResponse(agent.Id, agent.Name, now, options.Value.OnlineWindowSec, accepted));
     }
 
-    private async Task<IResult?> ApplyInventoryAsync(AgentEntity agent, IReadOnlyList<DeviceReport> reported, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Upserts the agent's devices (numbering new ones) and marks the ones it no longer reports missing.
+    /// Returns a 403 problem when a device belongs to another agent; <paramref name="added"/> and
+    /// <paramref name="missingIds"/> receive what changed.
+    /// </summary>
+    internal async Task<IResult?> ApplyInventoryAsync(AgentEntity agent, IReadOnlyList<DeviceReport> reported, DateTimeOffset now, CancellationToken cancellationToken,
+        List<string>? added = null, List<string>? missingIds = null)
     {
         var ids = reported.Select(d => d.DeviceId!).ToList();
         var known = await db.Devices
@@ -124,7 +130,14 @@ public sealed partial class HeartbeatHandler(HarnessDbContext db, TimeProvider t
                 if (nextIndex is null)
                 {
                     // Numbering reads the highest index_no and writes above it: one heartbeat at a time, across replicas.
-                    await db.BeginDeviceIndexTransactionAsync(cancellationToken);
+                    if (db.Database.CurrentTransaction is null)
+                    {
+                        await db.BeginDeviceIndexTransactionAsync(cancellationToken);
+                    }
+                    else
+                    {
+                        await db.AcquireLockAsync(HarnessLock.DeviceIndex, cancellationToken);
+                    }
                     nextIndex = (await db.Devices.MaxAsync(d => d.IndexNo, cancellationToken) ?? 0) + 1;
                 }
                 device = new DeviceEntity
@@ -138,6 +151,7 @@ public sealed partial class HeartbeatHandler(HarnessDbContext db, TimeProvider t
                 };
                 db.Devices.Add(device);
                 known[device.DeviceId] = device;
+                added?.Add(device.DeviceId);
             }
             Apply(device, report, agent.Name, now);
         }
@@ -146,6 +160,7 @@ public sealed partial class HeartbeatHandler(HarnessDbContext db, TimeProvider t
         foreach (var missing in known.Values.Where(d => d.AgentId == agent.Id && !reportedIds.Contains(d.DeviceId) && d.State != MissingState))
         {
             missing.State = MissingState;
+            missingIds?.Add(missing.DeviceId);
             missing.LastErrorMessage = $"not in {agent.Name}'s inventory since {now:yyyy-MM-ddTHH:mm:ssZ}";
             missing.UpdatedAt = now;
         }
@@ -168,6 +183,10 @@ public sealed partial class HeartbeatHandler(HarnessDbContext db, TimeProvider t
         if (state != DeviceState.Offline)
         {
             device.LastSeen = now;
+        }
+        if (report.Quarantined is { } quarantined)
+        {
+            device.QuarantinedAt = quarantined ? device.QuarantinedAt ?? now : null;
         }
         if (report.Error is not null)
         {

@@ -148,6 +148,11 @@ namespace Harness.Server.Data.Migrations.Postgres
                         .HasColumnType("character varying(128)")
                         .HasColumnName("device_id");
 
+                    b.Property<string>("EventId")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("event_id");
+
                     b.Property<Guid?>("JobId")
                         .HasColumnType("uuid")
                         .HasColumnName("job_id");
@@ -185,6 +190,10 @@ namespace Harness.Server.Data.Migrations.Postgres
 
                     b.HasKey("Id")
                         .HasName("pk_artifacts");
+
+                    b.HasIndex("EventId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_artifacts_event_id");
 
                     b.HasIndex("JobId")
                         .HasDatabaseName("ix_artifacts_job_id");
@@ -611,6 +620,10 @@ namespace Harness.Server.Data.Migrations.Postgres
                         .HasColumnName("compiled_workflow")
                         .HasAnnotation("Harness:Json", true);
 
+                    b.Property<DateTimeOffset?>("DeadlineAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("deadline_at");
+
                     b.Property<string>("FailureReason")
                         .HasMaxLength(2048)
                         .HasColumnType("character varying(2048)")
@@ -628,6 +641,11 @@ namespace Harness.Server.Data.Migrations.Postgres
                         .HasMaxLength(128)
                         .HasColumnType("character varying(128)")
                         .HasColumnName("lease_owner");
+
+                    b.Property<string>("NodeId")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("node_id");
 
                     b.Property<DateTimeOffset>("QueuedAt")
                         .HasColumnType("timestamp with time zone")
@@ -655,6 +673,9 @@ namespace Harness.Server.Data.Migrations.Postgres
 
                     b.HasIndex("AgentId", "Status")
                         .HasDatabaseName("ix_run_device_states_agent_id_status");
+
+                    b.HasIndex("Status", "DeviceId")
+                        .HasDatabaseName("ix_run_device_states_status_device_id");
 
                     b.ToTable("run_device_states", (string)null);
                 });

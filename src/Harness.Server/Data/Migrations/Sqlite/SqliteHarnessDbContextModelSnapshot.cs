@@ -143,6 +143,11 @@ namespace Harness.Server.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("device_id");
 
+                    b.Property<string>("EventId")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("event_id");
+
                     b.Property<Guid?>("JobId")
                         .HasColumnType("TEXT")
                         .HasColumnName("job_id");
@@ -180,6 +185,10 @@ namespace Harness.Server.Data.Migrations.Sqlite
 
                     b.HasKey("Id")
                         .HasName("pk_artifacts");
+
+                    b.HasIndex("EventId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_artifacts_event_id");
 
                     b.HasIndex("JobId")
                         .HasDatabaseName("ix_artifacts_job_id");
@@ -604,6 +613,10 @@ namespace Harness.Server.Data.Migrations.Sqlite
                         .HasColumnName("compiled_workflow")
                         .HasAnnotation("Harness:Json", true);
 
+                    b.Property<long?>("DeadlineAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("deadline_at");
+
                     b.Property<string>("FailureReason")
                         .HasMaxLength(2048)
                         .HasColumnType("TEXT")
@@ -621,6 +634,11 @@ namespace Harness.Server.Data.Migrations.Sqlite
                         .HasMaxLength(128)
                         .HasColumnType("TEXT")
                         .HasColumnName("lease_owner");
+
+                    b.Property<string>("NodeId")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("node_id");
 
                     b.Property<long>("QueuedAt")
                         .HasColumnType("INTEGER")
@@ -648,6 +666,9 @@ namespace Harness.Server.Data.Migrations.Sqlite
 
                     b.HasIndex("AgentId", "Status")
                         .HasDatabaseName("ix_run_device_states_agent_id_status");
+
+                    b.HasIndex("Status", "DeviceId")
+                        .HasDatabaseName("ix_run_device_states_status_device_id");
 
                     b.ToTable("run_device_states", (string)null);
                 });

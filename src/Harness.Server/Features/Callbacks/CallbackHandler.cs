@@ -1,0 +1,255 @@
+using Harness.Contracts.Dispatch;
+using Harness.Contracts.Runs;
+using Harness.Server.Data;
+using Harness.Server.Data.Entities;
+using Harness.Server.Features.Dispatch;
+using Harness.Server.Features.Runs;
+using Harness.Server.Http;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Harness.Server.Features.Callbacks;
+
+/// <summary>
+/// Applies a batch of agent events in one transaction: each event once (by event_id), never moving a
+/// device backwards (a late <c>running</c> never overrides <c>succeeded</c>; an older attempt's events
+/// are ignored). A batch with an event the agent may not send changes nothing.
+/// </summary>
+public sealed partial class CallbackHandler(
+    HarnessDbContext db, TimeProvider time, IOptions<HarnessServerOptions> options, DispatchSignal signal,
+    Nodes.HeartbeatHandler inventory, ILogger<CallbackHandler> logger)
+{
+    private const int MaxAttempts = 3;
+
+    public async Task<IResult> HandleAsync(Guid agentId, IReadOnlyList<CallbackEvent> events, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await ApplyAsync(agentId, events, cancellationToken);
+            }
+            catch (DbUpdateException e) when (attempt < MaxAttempts)
+            {
+                // The same events raced in on two connections; the next attempt sees them as duplicates.
+                LogRetry(logger, agentId, attempt, e);
+                db.ChangeTracker.Clear();
+            }
+            catch (DbUpdateException e)
+            {
+                LogGaveUp(logger, agentId, attempt, e);
+                return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Concurrent update",
+                    detail: "events: the batch kept conflicting with concurrent writes; send it again");
+            }
+            finally
+            {
+                if (db.Database.CurrentTransaction is { } open)
+                {
+                    await open.DisposeAsync();
+                }
+            }
+        }
+    }
+
+    private async Task<IResult> ApplyAsync(Guid agentId, IReadOnlyList<CallbackEvent> events, CancellationToken cancellationToken)
+    {
+        await db.BeginLockedTransactionAsync(HarnessLock.Dispatch, cancellationToken);
+        var now = time.GetUtcNow();
+        var ids = events.Select(e => e.EventId!).Distinct().ToList();
+        var seen = (await db.CallbackEvents.AsNoTracking().Where(c => ids.Contains(c.EventId)).Select(c => c.EventId).ToListAsync(cancellationToken))
+            .ToHashSet(StringComparer.Ordinal);
+        var runIds = events.Where(e => e.RunId is not null).Select(e => e.RunId!.Value).Distinct().ToList();
+        var states = (await db.RunDeviceStates.Where(s => runIds.Contains(s.RunId)).ToListAsync(cancellationToken))
+            .ToDictionary(s => (s.RunId, s.DeviceId));
+        var scanIds = events.Where(e => e.ScanId is not null).Select(e => e.ScanId!.Value).Distinct().ToList();
+        var scans = await db.ScanJobs.Where(s => scanIds.Contains(s.Id)).ToDictionaryAsync(s => s.Id, cancellationToken);
+
+        // Every reference is checked before anything changes, so a refused batch leaves no trace.
+        for (var i = 0; i < events.Count; i++)
+        {
+            var e = events[i];
+            if (e.Type is CallbackTypes.DeviceStatus or CallbackTypes.Step)
+            {
+                if (!states.TryGetValue((e.RunId!.Value, e.DeviceId!), out var state))
+                {
+                    return runIds.Count > 0 && states.Keys.Any(k => k.RunId == e.RunId)
+                        ? Problems.Field(StatusCodes.Status400BadRequest, "Unknown device", $"events[{i}].device_id", $"device '{e.DeviceId}' is not part of run {e.RunId}")
+                        : Problems.Field(StatusCodes.Status400BadRequest, "Unknown run", $"events[{i}].run_id", $"no run '{e.RunId}'");
+                }
+                if (state.AgentId != agentId)
+                {
+                    return Problems.Forbidden($"events[{i}].device_id", $"device '{e.DeviceId}' is driven by node '{state.NodeId}'; an agent may report only its own devices");
+                }
+            }
+            else if (e.Type == CallbackTypes.ScanResult)
+            {
+                if (!scans.TryGetValue(e.ScanId!.Value, out var scan))
+                {
+                    return Problems.Field(StatusCodes.Status400BadRequest, "Unknown scan", $"events[{i}].scan_id", $"no scan '{e.ScanId}'");
+                }
+                if (scan.AgentId != agentId)
+                {
+                    return Problems.Forbidden($"events[{i}].scan_id", "this scan was ordered for another node");
+                }
+            }
+        }
+
+        var results = new List<CallbackResult>(events.Count);
+        var touched = new HashSet<Guid>();
+        var freed = false;
+        var leaseUntil = now.AddSeconds(options.Value.Dispatch.LeaseSec);
+        foreach (var e in events)
+        {
+            if (!seen.Add(e.EventId!))
+            {
+                results.Add(new CallbackResult(e.EventId!, CallbackOutcome.Duplicate));
+                continue;
+            }
+            string? ignored = e.Type switch
+            {
+                CallbackTypes.DeviceStatus => ApplyStatus(states[(e.RunId!.Value, e.DeviceId!)], e, agentId, now, leaseUntil, ref freed),
+                CallbackTypes.Step => await ApplyStepAsync(states[(e.RunId!.Value, e.DeviceId!)], e, agentId, now, leaseUntil, cancellationToken),
+                _ => await ApplyScanAsync(scans[e.ScanId!.Value], e, agentId, now, cancellationToken),
+            };
+            if (e.RunId is { } runId && ignored is null)
+            {
+                touched.Add(runId);
+            }
+            db.CallbackEvents.Add(new CallbackEventEntity
+            {
+                EventId = e.EventId!, AgentId = agentId, Type = e.Type!, RunId = e.RunId, DeviceId = e.DeviceId, ReceivedAt = now,
+            });
+            results.Add(new CallbackResult(e.EventId!, ignored is null ? CallbackOutcome.Accepted : CallbackOutcome.Ignored, ignored));
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        var ended = await RunProgress.RefreshAsync(db, touched, now, cancellationToken);
+        await db.Database.CurrentTransaction!.CommitAsync(cancellationToken);
+        if (freed || ended.Count > 0)
+        {
+            signal.Notify(); // A device or a run slot is free: a waiting pull may lease the next task now.
+        }
+        return TypedResults.Ok(new CallbackResponse(
+            results.Count(r => r.Outcome == CallbackOutcome.Accepted),
+            results.Count(r => r.Outcome == CallbackOutcome.Duplicate),
+            results.Count(r => r.Outcome == CallbackOutcome.Ignored),
+            results));
+    }
+
+    private static int Rank(string status) => status switch
+    {
+        DeviceRunStatus.Queued or DeviceRunStatus.Dispatched => 0,
+        DeviceRunStatus.Preflight => 1,
+        DeviceRunStatus.Running or DeviceRunStatus.Waiting => 2,
+        _ => 3,
+    };
+
+    private string? ApplyStatus(RunDeviceStateEntity state, CallbackEvent e, Guid agentId, DateTimeOffset now, DateTimeOffset leaseUntil, ref bool freed)
+    {
+        if (e.Attempt != state.Attempt)
+        {
+            return e.Attempt < state.Attempt ? $"attempt {e.Attempt} was superseded by attempt {state.Attempt}" : $"attempt {e.Attempt} was never dispatched";
+        }
+        if (DeviceRunStatus.IsTerminal(state.Status))
+        {
+            return $"the device already ended ({state.Status})";
+        }
+        if (Rank(e.Status!) < Rank(state.Status))
+        {
+            return $"stale: the device is already {state.Status}";
+        }
+        var at = e.At ?? now;
+        state.Status = e.Status!;
+        state.UpdatedAt = now;
+        state.StartedAt ??= at;
+        if (DeviceRunStatus.IsTerminal(e.Status!))
+        {
+            state.FinishedAt = at;
+            state.FailureReason = e.Status == DeviceRunStatus.Succeeded ? null
+                : e.FailureReason ?? (e.Status == DeviceRunStatus.TimedOut ? FailureReasons.TaskTimeout : FailureReasons.StepFailed);
+            state.LeaseExpiresAt = null;
+            freed = true;
+            LogEnded(logger, state.RunId, state.NodeId, state.DeviceId, e.Status!, state.FailureReason);
+        }
+        else
+        {
+            // Work in progress renews the lease as a pull would.
+            state.LeaseOwner = agentId.ToString();
+            state.LeaseExpiresAt = leaseUntil;
+        }
+        return null;
+    }
+
+    private async Task<string?> ApplyStepAsync(RunDeviceStateEntity state, CallbackEvent e, Guid agentId, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
+    {
+        if (e.Attempt != state.Attempt)
+        {
+            return $"attempt {e.Attempt} is not the device's current attempt {state.Attempt}";
+        }
+        var report = e.Step!;
+        var row = db.RunSteps.Local.SingleOrDefault(s => s.RunId == state.RunId && s.DeviceId == state.DeviceId && s.StepId == report.StepId && s.Attempt == state.Attempt)
+            ?? await db.RunSteps.SingleOrDefaultAsync(s => s.RunId == state.RunId && s.DeviceId == state.DeviceId && s.StepId == report.StepId && s.Attempt == state.Attempt, cancellationToken);
+        if (row is null)
+        {
+            row = new RunStepEntity { RunId = state.RunId, DeviceId = state.DeviceId, StepId = report.StepId!, Type = report.Type!, Attempt = state.Attempt, Status = report.Status! };
+            db.RunSteps.Add(row);
+        }
+        else if (report.Status == StepStatus.Running && row.Status != StepStatus.Running)
+        {
+            return $"stale: step '{report.StepId}' already {row.Status}";
+        }
+        row.Type = report.Type!;
+        row.Status = report.Status!;
+        row.StartedAt = row.StartedAt is { } started && report.StartedAt is { } s2 && s2 > started ? started : report.StartedAt ?? row.StartedAt ?? e.At ?? now;
+        row.FinishedAt = report.FinishedAt ?? (report.Status == StepStatus.Running ? null : e.At ?? now);
+        row.DurationMs = report.DurationMs ?? (long?)(row.FinishedAt - row.StartedAt)?.TotalMilliseconds;
+        row.Output = Truncate(report.Output, CallbackValidation.MaxOutput) ?? row.Output;
+        row.Error = Truncate(report.Error, Limits.MessageLength) ?? row.Error;
+        if (DeviceRunStatus.IsActive(state.Status))
+        {
+            state.LeaseOwner = agentId.ToString();
+            state.LeaseExpiresAt = leaseUntil;
+        }
+        return null;
+    }
+
+    private async Task<string?> ApplyScanAsync(ScanJobEntity scan, CallbackEvent e, Guid agentId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (scan.Status is Contracts.Dispatch.ScanStatus.Succeeded or Contracts.Dispatch.ScanStatus.Failed)
+        {
+            return $"the scan already ended ({scan.Status})";
+        }
+        var agent = await db.Agents.SingleAsync(a => a.Id == agentId, cancellationToken);
+        var added = new List<string>();
+        var missing = new List<string>();
+        if (await inventory.ApplyInventoryAsync(agent, e.Devices!, now, cancellationToken, added, missing) is not null)
+        {
+            scan.Status = Contracts.Dispatch.ScanStatus.Failed;
+            scan.LastErrorMessage = "a scanned device belongs to another node";
+        }
+        else
+        {
+            scan.Status = Contracts.Dispatch.ScanStatus.Succeeded;
+            scan.Result = Scans.ScanResults.Serialize(e.Devices!.Count, added, missing, e.Devices!.Select(d => d.DeviceId!).ToList());
+        }
+        scan.FinishedAt = e.At ?? now;
+        return null;
+    }
+
+    private static string? Truncate(string? text, int max) => text is null || text.Length <= max ? text : text[..max];
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "[run_id={RunId} node_id={NodeId} device_id={DeviceId}] Task ended {Status} {Reason}")]
+    private static partial void LogEnded(ILogger logger, Guid runId, string? nodeId, string deviceId, string status, string? reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Callback batch of agent {AgentId} conflicted (attempt {Attempt}); retrying")]
+    private static partial void LogRetry(ILogger logger, Guid agentId, int attempt, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Callback batch of agent {AgentId} still conflicted after {Attempts} attempts; answered 503")]
+    private static partial void LogGaveUp(ILogger logger, Guid agentId, int attempts, Exception exception);
+}
+
+public static class CallbackOutcome
+{
+    public const string Accepted = "accepted";
+    public const string Duplicate = "duplicate";
+    public const string Ignored = "ignored";
+}

@@ -1,0 +1,185 @@
+using System.Text.Json;
+using Harness.Contracts;
+using Harness.Contracts.Dispatch;
+using Harness.Contracts.Runs;
+using Harness.Contracts.Workflows;
+using Harness.Server.Data;
+using Harness.Server.Data.Entities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Harness.Server.Features.Dispatch;
+
+/// <summary>
+/// Answers an agent's long-poll: renews the leases of the tasks it holds, tells it which of them to
+/// stop, and leases it queued tasks for its idle devices, oldest run first, one task per device,
+/// never more of a run at once than the run's concurrency. Waits (without holding a transaction)
+/// until there is something to say or the wait ends.
+/// </summary>
+public sealed partial class Dispatcher(
+    HarnessDbContext db, TimeProvider time, IOptions<HarnessServerOptions> options, DispatchSignal signal, ILogger<Dispatcher> logger)
+{
+    public async Task<PullResponse> PullAsync(Guid agentId, PullRequest request, CancellationToken cancellationToken)
+    {
+        var dispatch = options.Value.Dispatch;
+        var holds = request.Holds ?? [];
+        var freeSlots = request.FreeSlots ?? 0;
+        var waitUntil = time.GetUtcNow().AddMilliseconds(Math.Min(request.WaitMs ?? 0, dispatch.MaxPullWaitMs));
+        await RenewAsync(agentId, holds, cancellationToken);
+        while (true)
+        {
+            var changed = signal.Changed;
+            var (tasks, scans) = await ClaimAsync(agentId, freeSlots, cancellationToken);
+            var cancel = await CancelsAsync(agentId, holds, cancellationToken);
+            var now = time.GetUtcNow();
+            if (tasks.Count > 0 || scans.Count > 0 || cancel.Count > 0 || now >= waitUntil)
+            {
+                return new PullResponse(tasks, cancel, scans, dispatch.LeaseSec, now);
+            }
+            var nap = TimeSpan.FromTicks(Math.Min((waitUntil - now).Ticks, DispatchSignal.RecheckInterval.Ticks));
+            await Task.WhenAny(changed, Task.Delay(nap, time, cancellationToken));
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    /// <summary>Extends the lease of every held task still leased to this agent.</summary>
+    private async Task RenewAsync(Guid agentId, IReadOnlyList<TaskRef> holds, CancellationToken cancellationToken)
+    {
+        if (holds.Count == 0)
+        {
+            return;
+        }
+        await using var transaction = await db.BeginLockedTransactionAsync(HarnessLock.Dispatch, cancellationToken);
+        var rows = await LeasedToAsync(agentId, holds, cancellationToken);
+        var expires = time.GetUtcNow().AddSeconds(options.Value.Dispatch.LeaseSec);
+        foreach (var row in rows.Where(r => DeviceRunStatus.IsActive(r.Status)))
+        {
+            row.LeaseExpiresAt = expires;
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Held tasks the agent must stop: ended on the server (cancelled, timed out, lost) or leased to someone else.</summary>
+    private async Task<List<TaskRef>> CancelsAsync(Guid agentId, IReadOnlyList<TaskRef> holds, CancellationToken cancellationToken)
+    {
+        if (holds.Count == 0)
+        {
+            return [];
+        }
+        var owned = (await LeasedToAsync(agentId, holds, cancellationToken, tracked: false))
+            .Where(r => DeviceRunStatus.IsActive(r.Status))
+            .Select(r => (r.RunId, r.DeviceId, r.Attempt))
+            .ToHashSet();
+        return holds.Where(h => !owned.Contains((h.RunId, h.DeviceId, h.Attempt))).ToList();
+    }
+
+    private async Task<List<RunDeviceStateEntity>> LeasedToAsync(Guid agentId, IReadOnlyList<TaskRef> holds, CancellationToken cancellationToken, bool tracked = true)
+    {
+        var owner = agentId.ToString();
+        var runIds = holds.Select(h => h.RunId).Distinct().ToList();
+        var query = db.RunDeviceStates.Where(s => runIds.Contains(s.RunId) && s.LeaseOwner == owner);
+        var rows = await (tracked ? query : query.AsNoTracking()).ToListAsync(cancellationToken);
+        var wanted = holds.Select(h => (h.RunId, h.DeviceId, h.Attempt)).ToHashSet();
+        return rows.Where(r => wanted.Contains((r.RunId, r.DeviceId, r.Attempt))).ToList();
+    }
+
+    private async Task<(List<DeviceTask> Tasks, List<ScanOrder> Scans)> ClaimAsync(Guid agentId, int freeSlots, CancellationToken cancellationToken)
+    {
+        var pendingScans = await db.ScanJobs.AsNoTracking().AnyAsync(s => s.AgentId == agentId && s.Status == ScanStatus.Pending, cancellationToken);
+        var anyQueued = freeSlots > 0 && await db.RunDeviceStates.AsNoTracking().AnyAsync(s => s.AgentId == agentId && s.Status == DeviceRunStatus.Queued, cancellationToken);
+        if (!pendingScans && !anyQueued)
+        {
+            return ([], []); // The common idle case costs two indexed reads and no lock.
+        }
+        await using var transaction = await db.BeginLockedTransactionAsync(HarnessLock.Dispatch, cancellationToken);
+        var now = time.GetUtcNow();
+        var scans = await db.ScanJobs.Where(s => s.AgentId == agentId && s.Status == ScanStatus.Pending).ToListAsync(cancellationToken);
+        foreach (var scan in scans)
+        {
+            scan.Status = ScanStatus.Running;
+            scan.StartedAt = now;
+        }
+        var skipped = new HashSet<Guid>();
+        var tasks = freeSlots > 0 ? await LeaseTasksAsync(agentId, freeSlots, now, skipped, cancellationToken) : [];
+        await db.SaveChangesAsync(cancellationToken);
+        await Runs.RunProgress.RefreshAsync(db, skipped, now, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        if (tasks.Count > 0)
+        {
+            LogLeased(logger, agentId, tasks.Count);
+        }
+        return (tasks, scans.Select(s => new ScanOrder(s.Id)).ToList());
+    }
+
+    private async Task<List<DeviceTask>> LeaseTasksAsync(Guid agentId, int freeSlots, DateTimeOffset now, HashSet<Guid> skipped, CancellationToken cancellationToken)
+    {
+        var dispatch = options.Value.Dispatch;
+        var queued = await (
+                from s in db.RunDeviceStates
+                join r in db.Runs on s.RunId equals r.Id
+                where s.AgentId == agentId && s.Status == DeviceRunStatus.Queued && (r.Status == RunStatus.Queued || r.Status == RunStatus.Running)
+                select new { State = s, Run = r })
+            .ToListAsync(cancellationToken);
+        if (queued.Count == 0)
+        {
+            return [];
+        }
+        var deviceIds = queued.Select(q => q.State.DeviceId).Distinct().ToList();
+        var runIds = queued.Select(q => q.Run.Id).Distinct().ToList();
+        var busy = (await db.RunDeviceStates.AsNoTracking()
+                .Where(s => deviceIds.Contains(s.DeviceId) && (s.Status == DeviceRunStatus.Dispatched || s.Status == DeviceRunStatus.Preflight || s.Status == DeviceRunStatus.Running || s.Status == DeviceRunStatus.Waiting))
+                .Select(s => s.DeviceId).ToListAsync(cancellationToken))
+            .ToHashSet(StringComparer.Ordinal);
+        var active = (await db.RunDeviceStates.AsNoTracking()
+                .Where(s => runIds.Contains(s.RunId) && (s.Status == DeviceRunStatus.Dispatched || s.Status == DeviceRunStatus.Preflight || s.Status == DeviceRunStatus.Running || s.Status == DeviceRunStatus.Waiting))
+                .GroupBy(s => s.RunId).Select(g => new { RunId = g.Key, Count = g.Count() }).ToListAsync(cancellationToken))
+            .ToDictionary(a => a.RunId, a => a.Count);
+        var devices = await db.Devices.AsNoTracking().Where(d => deviceIds.Contains(d.DeviceId)).ToDictionaryAsync(d => d.DeviceId, StringComparer.Ordinal, cancellationToken);
+
+        var tasks = new List<DeviceTask>();
+        var owner = agentId.ToString();
+        // Oldest run first (FIFO per device); within a run, by index_no, so devices take turns.
+        foreach (var q in queued.OrderBy(q => q.Run.CreatedAt).ThenBy(q => q.Run.Id)
+                     .ThenBy(q => devices.GetValueOrDefault(q.State.DeviceId)?.IndexNo ?? int.MaxValue).ThenBy(q => q.State.DeviceId, StringComparer.Ordinal))
+        {
+            if (tasks.Count >= freeSlots)
+            {
+                break;
+            }
+            var (state, run) = (q.State, q.Run);
+            if (busy.Contains(state.DeviceId) || active.GetValueOrDefault(run.Id) >= run.Concurrency)
+            {
+                continue;
+            }
+            var device = devices.GetValueOrDefault(state.DeviceId);
+            if (device is null || device.QuarantinedAt is not null)
+            {
+                // Deleted or quarantined since the run was created: it cannot run here.
+                state.Status = DeviceRunStatus.SkippedOffline;
+                state.FailureReason = device is null ? FailureReasons.Offline : FailureReasons.Quarantined;
+                state.FinishedAt = now;
+                state.UpdatedAt = now;
+                skipped.Add(run.Id);
+                continue;
+            }
+            var workflow = JsonSerializer.Deserialize(state.CompiledWorkflow!, HarnessJsonContext.Default.WorkflowDefinition)!;
+            var deadline = now + TaskBudget.Of(workflow, run, dispatch);
+            state.Status = DeviceRunStatus.Dispatched;
+            state.Attempt++;
+            state.LeaseOwner = owner;
+            state.LeaseExpiresAt = now.AddSeconds(dispatch.LeaseSec);
+            state.DeadlineAt = deadline.AddSeconds(dispatch.DeadlineMarginSec);
+            state.UpdatedAt = now;
+            busy.Add(state.DeviceId);
+            active[run.Id] = active.GetValueOrDefault(run.Id) + 1;
+            tasks.Add(new DeviceTask(
+                run.Id, state.DeviceId, device.RuntimeHandle ?? device.DeviceId, device.IndexNo, state.Attempt, state.LeaseExpiresAt.Value,
+                run.Concurrency, run.Subject ?? "_", workflow, run.StepTimeoutMs, run.UploadTimeoutMs, deadline));
+        }
+        return tasks;
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Leased {Count} task(s) to agent {AgentId}")]
+    private static partial void LogLeased(ILogger logger, Guid agentId, int count);
+}

@@ -1,0 +1,103 @@
+using Harness.Contracts.Runs;
+using Harness.Server.Data;
+using Harness.Server.Features.Runs;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Harness.Server.Features.Dispatch;
+
+/// <summary>
+/// The watchdog of device tasks: a lapsed lease is re-queued if its task never started, else failed
+/// as <c>node_lost</c>; a started task past its hard deadline is <c>timed_out</c> (the agent enforces
+/// the deadline first; this re-checks it). Any replica may sweep: the dispatch lock serialises them.
+/// </summary>
+public sealed partial class LeaseSweeper(
+    IServiceScopeFactory scopes, TimeProvider time, IOptions<HarnessServerOptions> options, DispatchSignal signal, ILogger<LeaseSweeper> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var interval = TimeSpan.FromSeconds(options.Value.Dispatch.SweepIntervalSec);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(interval, time, stoppingToken);
+                if (await SweepAsync(stoppingToken) > 0)
+                {
+                    signal.Notify();
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                LogFailed(logger, e);
+            }
+        }
+    }
+
+    /// <summary>One pass; returns how many tasks it changed.</summary>
+    public async Task<int> SweepAsync(CancellationToken cancellationToken)
+    {
+        using var scope = scopes.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<HarnessDbContext>();
+        var now = time.GetUtcNow();
+        var due = await db.RunDeviceStates.AsNoTracking()
+            .AnyAsync(s => (s.LeaseExpiresAt < now || s.DeadlineAt < now)
+                && (s.Status == DeviceRunStatus.Dispatched || s.Status == DeviceRunStatus.Preflight || s.Status == DeviceRunStatus.Running || s.Status == DeviceRunStatus.Waiting), cancellationToken);
+        if (!due)
+        {
+            return 0;
+        }
+        await using var transaction = await db.BeginLockedTransactionAsync(HarnessLock.Dispatch, cancellationToken);
+        var rows = await db.RunDeviceStates
+            .Where(s => (s.LeaseExpiresAt < now || s.DeadlineAt < now)
+                && (s.Status == DeviceRunStatus.Dispatched || s.Status == DeviceRunStatus.Preflight || s.Status == DeviceRunStatus.Running || s.Status == DeviceRunStatus.Waiting))
+            .ToListAsync(cancellationToken);
+        var lease = options.Value.Dispatch.LeaseSec;
+        foreach (var row in rows)
+        {
+            if (row.DeadlineAt < now && DeviceRunStatus.IsStarted(row.Status))
+            {
+                row.Status = DeviceRunStatus.TimedOut;
+                row.FailureReason = FailureReasons.TaskTimeout;
+                row.FinishedAt = now;
+                LogTimedOut(logger, row.RunId, row.NodeId, row.DeviceId);
+            }
+            else if (row.Status == DeviceRunStatus.Dispatched)
+            {
+                // Never started: another dispatch loses nothing.
+                row.Status = DeviceRunStatus.Queued;
+                LogRequeued(logger, row.RunId, row.NodeId, row.DeviceId, lease);
+            }
+            else
+            {
+                row.Status = DeviceRunStatus.Failed;
+                row.FailureReason = FailureReasons.NodeLost;
+                row.FinishedAt = now;
+                LogLost(logger, row.RunId, row.NodeId, row.DeviceId, lease);
+            }
+            row.LeaseOwner = null;
+            row.LeaseExpiresAt = null;
+            row.UpdatedAt = now;
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        await RunProgress.RefreshAsync(db, rows.Select(r => r.RunId).Distinct().ToList(), now, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return rows.Count;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "[run_id={RunId} node_id={NodeId} device_id={DeviceId}] Lease lapsed after {LeaseSec}s before the task started; re-queued")]
+    private static partial void LogRequeued(ILogger logger, Guid runId, string? nodeId, string deviceId, int leaseSec);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "[run_id={RunId} node_id={NodeId} device_id={DeviceId}] Lease lapsed after {LeaseSec}s while the task ran; failed as node_lost")]
+    private static partial void LogLost(ILogger logger, Guid runId, string? nodeId, string deviceId, int leaseSec);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "[run_id={RunId} node_id={NodeId} device_id={DeviceId}] Task passed its hard deadline; timed out by the server")]
+    private static partial void LogTimedOut(ILogger logger, Guid runId, string? nodeId, string deviceId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Lease sweep failed; retrying at the next interval")]
+    private static partial void LogFailed(ILogger logger, Exception exception);
+}
