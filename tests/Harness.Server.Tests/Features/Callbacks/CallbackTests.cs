@@ -1,0 +1,202 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Harness.Contracts;
+using Harness.Contracts.Dashboard;
+using Harness.Contracts.Dispatch;
+using Harness.Contracts.Nodes;
+using Harness.Contracts.Runs;
+using Harness.Server.Tests.Features.Runs;
+using Harness.Testing;
+using Microsoft.EntityFrameworkCore;
+
+namespace Harness.Server.Tests.Features.Callbacks;
+
+public abstract class CallbackTests(string provider) : RunTest(provider)
+{
+    [Fact]
+    public async Task Events_MoveTheDeviceAlong_RecordSteps_AndEndTheRun()
+    {
+        var key = await FarmAsync("PC-01", 2);
+        var workflow = await PushAsync(Capture);
+        var run = await RunAsync(workflow.WorkflowId);
+        var tasks = (await PullAsync(key, 2)).Tasks;
+
+        await CallbackAsync(key, Status(tasks[0], DeviceRunStatus.Preflight), Step(tasks[0], "shot", StepStatus.Running), Step(tasks[0], "shot", StepStatus.Succeeded));
+        Assert.Equal(RunStatus.Running, (await GetRunAsync(run.RunId)).Run.Status);
+        await FinishAsync(key, tasks[0]);
+        await FinishAsync(key, tasks[1], DeviceRunStatus.Failed, FailureReasons.DeviceUnresponsive);
+
+        var detail = await GetRunAsync(run.RunId);
+        Assert.Equal(RunStatus.Failed, detail.Run.Status);
+        Assert.Equal((1, 1), (detail.Run.Counts.Succeeded, detail.Run.Counts.Failed));
+        var step = Assert.Single(detail.Devices[0].Steps);
+        Assert.Equal(("shot", StepStatus.Succeeded), (step.StepId, step.Status));
+        Assert.Equal(FailureReasons.DeviceUnresponsive, detail.Devices[1].FailureReason);
+        Assert.NotNull(detail.Run.FinishedAt);
+    }
+
+    [Fact]
+    public async Task DuplicateAndReorderedEvents_ChangeNothing()
+    {
+        var key = await FarmAsync("PC-01", 1);
+        var workflow = await PushAsync(Capture);
+        var run = await RunAsync(workflow.WorkflowId);
+        var task = Assert.Single((await PullAsync(key, 1)).Tasks);
+        var running = Status(task, DeviceRunStatus.Running);
+        var done = Status(task, DeviceRunStatus.Succeeded);
+        var shotDone = Step(task, "shot", StepStatus.Succeeded);
+
+        // Out of order: success first, then the late "running" and a late step start.
+        var first = await CallbackAsync(key, done, shotDone);
+        var late = await CallbackAsync(key, running, Step(task, "shot", StepStatus.Running));
+        var replay = await CallbackAsync(key, done, shotDone, running);
+
+        Assert.Equal(2, first.Accepted);
+        Assert.Equal(2, late.Ignored);
+        Assert.Equal(3, replay.Duplicates);
+        var detail = await GetRunAsync(run.RunId);
+        Assert.Equal(DeviceRunStatus.Succeeded, detail.Devices[0].Status);
+        Assert.Equal(StepStatus.Succeeded, Assert.Single(detail.Devices[0].Steps).Status);
+        Assert.Equal(RunStatus.Succeeded, detail.Run.Status);
+        Assert.Equal(4, await QueryAsync(db => db.CallbackEvents.CountAsync()));
+    }
+
+    [Fact]
+    public async Task BadBatch_Is400NamingTheEvent_AndNothingIsStored()
+    {
+        var key = await FarmAsync("PC-01", 1);
+        var workflow = await PushAsync(Capture);
+        var run = await RunAsync(workflow.WorkflowId);
+        var task = Assert.Single((await PullAsync(key, 1)).Tasks);
+
+        var response = await PostCallbackAsync(key, Status(task, DeviceRunStatus.Running), Status(task, "exploded"));
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "events[1].status");
+        var unknownRun = await PostCallbackAsync(key, Status(task, DeviceRunStatus.Running) with { RunId = Guid.NewGuid() });
+        await AssertProblemAsync(unknownRun, HttpStatusCode.BadRequest, "events[0].run_id");
+        using var agent = Server.Agent(key);
+        var wrongType = await agent.PostAsync(Routes.NodesCallback, RawJson("""{"events":[{"event_id":"e1","type":"device.status","attempt":"one"}]}"""));
+        Assert.Equal(HttpStatusCode.BadRequest, wrongType.StatusCode);
+        var empty = await agent.PostAsync(Routes.NodesCallback, RawJson("""{"events":[]}"""));
+        await AssertProblemAsync(empty, HttpStatusCode.BadRequest, "events");
+
+        Assert.Equal(0, await QueryAsync(db => db.CallbackEvents.CountAsync()));
+        Assert.Equal(DeviceRunStatus.Dispatched, (await GetRunAsync(run.RunId)).Devices[0].Status);
+    }
+
+    [Fact]
+    public async Task AnotherNodesDevice_Is403_AndNothingIsStored()
+    {
+        var key = await FarmAsync("PC-01", 1);
+        var other = await FarmAsync("PC-02", 1);
+        var workflow = await PushAsync(Capture);
+        await RunAsync(workflow.WorkflowId);
+        var task = (await PullAsync(key, 1)).Tasks.Single();
+
+        var response = await PostCallbackAsync(other, Status(task, DeviceRunStatus.Succeeded));
+
+        await AssertProblemAsync(response, HttpStatusCode.Forbidden, "events[0].device_id");
+        Assert.Equal(0, await QueryAsync(db => db.CallbackEvents.CountAsync()));
+    }
+
+    [Fact]
+    public async Task SingleBareEvent_IsAccepted()
+    {
+        var key = await FarmAsync("PC-01", 1);
+        var workflow = await PushAsync(Capture);
+        await RunAsync(workflow.WorkflowId);
+        var task = (await PullAsync(key, 1)).Tasks.Single();
+        using var agent = Server.Agent(key);
+
+        var response = await agent.PostAsJsonAsync(Routes.NodesCallback, Status(task, DeviceRunStatus.Running), Json.CallbackEvent);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(1, (await response.Content.ReadFromJsonAsync(Json.CallbackResponse))!.Accepted);
+    }
+
+    [Fact]
+    public async Task Artifact_IsStoredAtTheDocumentedPath_Once_AndWithinTheLimit()
+    {
+        var key = await FarmAsync("PC-01", 1);
+        var workflow = await PushAsync(Capture);
+        var run = await RunAsync(workflow.WorkflowId, subject: "build-42");
+        var task = (await PullAsync(key, 1)).Tasks.Single();
+        byte[] png = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3];
+        using var agent = Server.Agent(key);
+        var url = $"{Routes.NodesArtifacts}?event_id=up-1&run_id={run.RunId}&device_id={task.DeviceId}&step_id=shot&attempt=1&kind=screenshot&taken_at=2026-11-01T12:00:05.123Z";
+
+        HttpContent Body(byte[] bytes) => new ByteArrayContent(bytes) { Headers = { ContentType = new MediaTypeHeaderValue("image/png") } };
+        var first = await agent.PostAsync(url, Body(png));
+        var retry = await agent.PostAsync(url, Body(png));
+
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
+        var artifact = (await first.Content.ReadFromJsonAsync(Json.ArtifactView))!;
+        Assert.Equal($"build-42/PC-01/PC-01-D01/{run.RunId}/20261101T120005123Z.png", artifact.Path);
+        Assert.Equal(png, await File.ReadAllBytesAsync(Path.Combine(Server.ArtifactsRoot, artifact.Path)));
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(png)), artifact.Sha256);
+        Assert.Single(Directory.GetFiles(Server.ArtifactsRoot, "*", SearchOption.AllDirectories));
+        Assert.Equal(artifact.Id, Assert.Single((await GetRunAsync(run.RunId)).Devices[0].Artifacts).Id);
+        using var admin = Server.Operator();
+        Assert.Equal(png, await admin.GetByteArrayAsync(artifact.Url));
+
+        // Expect: 100-continue lets the server refuse the body before the agent sends it.
+        using var tooBigRequest = new HttpRequestMessage(HttpMethod.Post, url.Replace("up-1", "up-2")) { Content = Body(new byte[11 * 1024 * 1024]) };
+        tooBigRequest.Headers.ExpectContinue = true;
+        var tooBig = await agent.SendAsync(tooBigRequest);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooBig.StatusCode);
+        var noRun = await agent.PostAsync($"{Routes.NodesArtifacts}?event_id=x&device_id=d", Body(png));
+        await AssertProblemAsync(noRun, HttpStatusCode.BadRequest, "run_id");
+        Assert.Single(Directory.GetFiles(Server.ArtifactsRoot, "*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task Scan_IsCarriedOutByTheAgent_AndNumbersNewDevices()
+    {
+        var key = await FarmAsync("PC-01", 2);
+        using var admin = Server.Operator();
+        var requested = await admin.PostAsJsonAsync(Routes.NodesScan, new ScanRequest("PC-01"), Json.ScanRequest);
+        var scan = Assert.Single((await requested.Content.ReadFromJsonAsync(Json.IReadOnlyListScanJobView))!);
+        Assert.Equal(ScanStatus.Pending, scan.Status);
+
+        var order = Assert.Single((await PullAsync(key, 0)).Scans);
+        Assert.Equal(scan.ScanId, order.ScanId);
+        await CallbackAsync(key, new CallbackEvent("scan-1", CallbackTypes.ScanResult, ScanId: scan.ScanId,
+            Devices: [new DeviceReport("PC-01-D01"), new DeviceReport("PC-01-D02"), new DeviceReport("PC-01-D03", Model: "Pixel 8")]));
+
+        var done = (await admin.GetFromJsonAsync($"{Routes.NodesScan}/{scan.ScanId}", Json.ScanJobView))!;
+        Assert.Equal(ScanStatus.Succeeded, done.Status);
+        Assert.Equal(3, done.Result!.Found);
+        Assert.Equal(["PC-01-D03"], done.Result.Added);
+        Assert.Equal(3, done.Result.Devices.Single(d => d.DeviceId == "PC-01-D03").IndexNo);
+        var unknown = await admin.PostAsJsonAsync(Routes.NodesScan, new ScanRequest("PC-99"), Json.ScanRequest);
+        await AssertProblemAsync(unknown, HttpStatusCode.BadRequest, "node_id");
+    }
+
+    [Fact]
+    public async Task Dashboard_ReportsKpisAndTodo()
+    {
+        var key = await FarmAsync("PC-01", 4, offline: [4]);
+        var workflow = await PushAsync(Capture);
+        var run = await RunAsync(workflow.WorkflowId);
+        var tasks = (await PullAsync(key, 3)).Tasks;
+        await FinishAsync(key, tasks[0]);
+        await FinishAsync(key, tasks[1]);
+        await FinishAsync(key, tasks[2], DeviceRunStatus.Failed, FailureReasons.PreflightFailed);
+        using var admin = Server.Operator();
+
+        var dashboard = (await admin.GetFromJsonAsync($"{Routes.Dashboard}?window=24h", Json.DashboardResponse))!;
+
+        Assert.Equal((1, 1, 4, 2), (dashboard.Kpis.Runs, dashboard.Kpis.RunsFailed, dashboard.Kpis.DeviceTasks, dashboard.Kpis.DeviceTasksSucceeded));
+        Assert.Equal(0.6667, dashboard.Kpis.DeviceSuccessRate);
+        Assert.Equal(1, dashboard.Kpis.FailuresByReason[FailureReasons.PreflightFailed]);
+        Assert.Equal(1, dashboard.Kpis.FailuresByReason[FailureReasons.Offline]);
+        Assert.Equal(run.RunId, Assert.Single(dashboard.Todo.FailedRuns).RunId);
+        Assert.NotNull(dashboard.Kpis.TaskDurationP95Ms);
+        await AssertProblemAsync(await admin.GetAsync($"{Routes.Dashboard}?window=forever"), HttpStatusCode.BadRequest, "window");
+    }
+}
+
+public sealed class CallbackTests_Sqlite() : CallbackTests(Providers.Sqlite);
+
+public sealed class CallbackTests_Postgres() : CallbackTests(Providers.Postgres);

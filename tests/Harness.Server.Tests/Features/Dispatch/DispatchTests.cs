@@ -1,0 +1,178 @@
+using Harness.Contracts.Runs;
+using Harness.Server.Features.Dispatch;
+using Harness.Server.Tests.Features.Runs;
+using Harness.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Harness.Server.Tests.Features.Dispatch;
+
+public abstract class DispatchTests(string provider) : RunTest(provider)
+{
+    private Task<int> SweepAsync() => Server.Services.GetRequiredService<LeaseSweeper>().SweepAsync(CancellationToken.None);
+
+    [Fact]
+    public async Task Pull_LeasesOneTaskPerDevice_UpToFreeSlots_InIndexOrder()
+    {
+        var key = await FarmAsync("PC-01", 5);
+        var workflow = await PushAsync(Capture);
+        var run = await RunAsync(workflow.WorkflowId);
+
+        var first = await PullAsync(key, 3);
+        var second = await PullAsync(key, 10, first.Tasks.Select(Ref).ToList());
+
+        Assert.Equal(["PC-01-D01", "PC-01-D02", "PC-01-D03"], first.Tasks.Select(t => t.DeviceId));
+        Assert.Equal(["PC-01-D04", "PC-01-D05"], second.Tasks.Select(t => t.DeviceId));
+        Assert.All(first.Tasks, t =>
+        {
+            Assert.Equal(1, t.Attempt);
+            Assert.Equal(run.RunId, t.RunId);
+            Assert.Equal("_", t.Subject);
+            Assert.Equal(3, t.Workflow.Steps!.Count);
+            Assert.True(t.LeaseExpiresAt > Server.Time.GetUtcNow());
+        });
+        Assert.Empty((await PullAsync(key, 10, [.. first.Tasks.Select(Ref), .. second.Tasks.Select(Ref)])).Tasks);
+        var detail = await GetRunAsync(run.RunId);
+        Assert.All(detail.Devices, d => Assert.Equal(DeviceRunStatus.Dispatched, d.Status));
+    }
+
+    [Fact]
+    public async Task Pull_RunConcurrencyOne_LeasesStrictlyOneDeviceAtATime()
+    {
+        var key = await FarmAsync("PC-01", 3);
+        var workflow = await PushAsync(Capture);
+        await RunAsync(workflow.WorkflowId, concurrency: 1);
+        var order = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var pulled = await PullAsync(key, 10);
+            var task = Assert.Single(pulled.Tasks);
+            order.Add(task.DeviceId);
+            Assert.Empty((await PullAsync(key, 10, [Ref(task)])).Tasks);
+            await FinishAsync(key, task);
+        }
+        Assert.Equal(["PC-01-D01", "PC-01-D02", "PC-01-D03"], order);
+    }
+
+    [Fact]
+    public async Task Pull_DeviceTargetedByTwoRuns_RunsTheOlderRunFirst_NeverBothAtOnce()
+    {
+        var key = await FarmAsync("PC-01", 1);
+        var workflow = await PushAsync(Capture);
+        var older = await RunAsync(workflow.WorkflowId);
+        Server.Time.Advance(TimeSpan.FromSeconds(1));
+        var newer = await RunAsync(workflow.WorkflowId);
+
+        var first = Assert.Single((await PullAsync(key, 5)).Tasks);
+        Assert.Equal(older.RunId, first.RunId);
+        Assert.Empty((await PullAsync(key, 5, [Ref(first)])).Tasks);
+        await FinishAsync(key, first);
+        var second = Assert.Single((await PullAsync(key, 5)).Tasks);
+        Assert.Equal(newer.RunId, second.RunId);
+    }
+
+    [Fact]
+    public async Task Pull_LongPolling_IsAnsweredWhenARunIsCreated()
+    {
+        var key = await FarmAsync("PC-01", 2);
+        var workflow = await PushAsync(Capture);
+
+        // The server's clock is fake and never advances here: only the new run can end this wait.
+        var waiting = PullAsync(key, 5, waitMs: 30_000);
+        await Task.Delay(200);
+        Assert.False(waiting.IsCompleted);
+        await RunAsync(workflow.WorkflowId);
+
+        var pulled = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(2, pulled.Tasks.Count);
+    }
+
+    [Fact]
+    public async Task LapsedLease_NotStarted_IsRequeuedWithTheNextAttempt()
+    {
+        var key = await FarmAsync("PC-01", 1);
+        var workflow = await PushAsync(Capture);
+        var run = await RunAsync(workflow.WorkflowId);
+        var task = Assert.Single((await PullAsync(key, 1)).Tasks);
+
+        Server.Time.Advance(TimeSpan.FromSeconds(61));
+        await SweepAsync(); // The background sweeper may get there first; either way it happens once.
+
+        Assert.Equal(DeviceRunStatus.Queued, (await GetRunAsync(run.RunId)).Devices[0].Status);
+        var again = Assert.Single((await PullAsync(key, 1)).Tasks);
+        Assert.Equal(2, again.Attempt);
+        var stale = await CallbackAsync(key, Status(task, DeviceRunStatus.Running));
+        Assert.True(stale.Ignored == 1, System.Text.Json.JsonSerializer.Serialize(stale, Json.CallbackResponse));
+    }
+
+    [Fact]
+    public async Task LapsedLease_Started_FailsAsNodeLost_AndTheRunEnds()
+    {
+        var key = await FarmAsync("PC-01", 1);
+        var workflow = await PushAsync(Capture);
+        var run = await RunAsync(workflow.WorkflowId);
+        var task = Assert.Single((await PullAsync(key, 1)).Tasks);
+        await CallbackAsync(key, Status(task, DeviceRunStatus.Running));
+
+        Server.Time.Advance(TimeSpan.FromSeconds(61));
+        await SweepAsync();
+
+        var detail = await GetRunAsync(run.RunId);
+        Assert.Equal((DeviceRunStatus.Failed, FailureReasons.NodeLost), (detail.Devices[0].Status, detail.Devices[0].FailureReason));
+        Assert.Equal(RunStatus.Failed, detail.Run.Status);
+    }
+
+    [Fact]
+    public async Task HeldTasks_KeepTheirLease_WhileTheAgentPulls()
+    {
+        var key = await FarmAsync("PC-01", 1);
+        var workflow = await PushAsync(Capture);
+        var run = await RunAsync(workflow.WorkflowId);
+        var task = Assert.Single((await PullAsync(key, 1)).Tasks);
+        await CallbackAsync(key, Status(task, DeviceRunStatus.Running));
+
+        for (var i = 0; i < 5; i++)
+        {
+            Server.Time.Advance(TimeSpan.FromSeconds(40));
+            await PullAsync(key, 0, [Ref(task)]);
+            await SweepAsync();
+        }
+
+        Assert.Equal(DeviceRunStatus.Running, (await GetRunAsync(run.RunId)).Devices[0].Status);
+    }
+
+    [Fact]
+    public async Task StartedTask_PastItsHardDeadline_IsTimedOutByTheServer()
+    {
+        var key = await FarmAsync("PC-01", 1);
+        var workflow = await PushAsync(Capture);
+        var run = await RunAsync(workflow.WorkflowId);
+        var task = Assert.Single((await PullAsync(key, 1)).Tasks);
+        await CallbackAsync(key, Status(task, DeviceRunStatus.Running));
+
+        // Keep the lease alive; only the deadline can end it.
+        var deadline = task.DeadlineAt.AddSeconds(31);
+        while (Server.Time.GetUtcNow() < deadline)
+        {
+            Server.Time.Advance(TimeSpan.FromSeconds(30));
+            await PullAsync(key, 0, [Ref(task)]);
+        }
+        await SweepAsync();
+
+        var device = (await GetRunAsync(run.RunId)).Devices[0];
+        Assert.Equal((DeviceRunStatus.TimedOut, FailureReasons.TaskTimeout), (device.Status, device.FailureReason));
+    }
+
+    [Fact]
+    public async Task Pull_BadRequest_Is400NamingTheField()
+    {
+        var key = await FarmAsync("PC-01", 1);
+        using var agent = Server.Agent(key);
+        var response = await agent.PostAsync(Harness.Contracts.Routes.NodesPull, RawJson("""{"free_slots":-1,"holds":[{"run_id":"00000000-0000-0000-0000-000000000001","attempt":0}]}"""));
+        var problem = await AssertProblemAsync(response, System.Net.HttpStatusCode.BadRequest, "free_slots");
+        Assert.True(problem.GetProperty("errors").TryGetProperty("holds[0].device_id", out _));
+    }
+}
+
+public sealed class DispatchTests_Sqlite() : DispatchTests(Providers.Sqlite);
+
+public sealed class DispatchTests_Postgres() : DispatchTests(Providers.Postgres);
