@@ -12,6 +12,10 @@ namespace Harness.Runtimes.Devices.Simulator;
 public sealed partial class SimulatedFarm
 {
     private static readonly string[] PhoneModels = ["Pixel 7", "Pixel 8", "Pixel 6a", "SM-G991B", "SM-A546B", "Redmi Note 12", "moto g84", "CPH2451"];
+    /// <summary>Screenshot size in pixels.</summary>
+    public const int ScreenWidth = SimulatedDevice.ScreenWidth;
+    public const int ScreenHeight = SimulatedDevice.ScreenHeight;
+
     private const string EmulatorModel = "sdk_gphone64_x86_64";
 
     private readonly Dictionary<string, SimulatedDevice> _devices;

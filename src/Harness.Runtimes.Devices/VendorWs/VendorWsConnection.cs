@@ -74,9 +74,36 @@ internal sealed partial class VendorWsConnection : IAsyncDisposable
             }
             return await reply.Task.WaitAsync(cancellationToken);
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !_closed)
+        {
+            // Tell the service so an unresponsive device's request does not run on forever there.
+            _ = SendCancelAsync(id);
+            throw;
+        }
         finally
         {
             _pending.TryRemove(id, out _);
+        }
+    }
+
+    private async Task SendCancelAsync(long abandoned)
+    {
+        var frame = VendorWsProtocol.WriteRequest(-abandoned, VendorWsProtocol.Commands.Cancel, null, j => j.WriteNumber("id", abandoned));
+        try
+        {
+            await _sendLock.WaitAsync(_stop.Token);
+            try
+            {
+                await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, _stop.Token);
+            }
+            finally
+            {
+                _sendLock.Release();
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            // Best effort: the receive loop reports a dead connection.
         }
     }
 

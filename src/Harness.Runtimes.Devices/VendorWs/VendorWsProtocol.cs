@@ -28,6 +28,9 @@ public static class VendorWsProtocol
         public const string Reboot = "reboot";
         public const string EmulatorStart = "emulator_start";
         public const string EmulatorRestart = "emulator_restart";
+
+        /// <summary><c>{"args":{"id":N}}</c>: the client gave up on request N; it gets no reply.</summary>
+        public const string Cancel = "cancel";
     }
 
     public static class ErrorCodes
