@@ -122,7 +122,10 @@ internal sealed partial class AdbSimSession(TcpClient client, SimulatedFarm farm
             var (output, error, exit) = await RunShellAsync(serial, command, ct);
             if (v2)
             {
-                await PacketAsync(1, Encoding.UTF8.GetBytes(output), ct);
+                if (output.Length > 0)
+                {
+                    await PacketAsync(1, Encoding.UTF8.GetBytes(output), ct);
+                }
                 if (error.Length > 0)
                 {
                     await PacketAsync(2, Encoding.UTF8.GetBytes(error), ct);

@@ -86,6 +86,10 @@ internal sealed class AdbSocket : IAsyncDisposable
     /// <summary>Fills the buffer; false if the connection ended before the first byte.</summary>
     public async Task<bool> TryReadExactlyAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
+        if (buffer.IsEmpty)
+        {
+            return true;
+        }
         var read = 0;
         await Guard(async () =>
         {

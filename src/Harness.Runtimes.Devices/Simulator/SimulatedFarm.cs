@@ -92,6 +92,15 @@ public sealed partial class SimulatedFarm
         }
     }
 
+    public SimulatedScreen Screen(string serial)
+    {
+        var device = Find(serial);
+        lock (device.Gate)
+        {
+            return new SimulatedScreen(device.Foreground, device.Url, device.Typed, device.ScreenVersion);
+        }
+    }
+
     public int InFlightCommands(string serial) => Find(serial).InFlight;
 
     /// <summary>The most commands this device ever had running at the same time.</summary>
