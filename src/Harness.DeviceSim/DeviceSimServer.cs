@@ -45,8 +45,7 @@ public sealed partial class DeviceSimServer(SimulatedFarm farm, DeviceSimServerO
             : throw new ArgumentException($"--url: '{requested.Host}' must be an IP address or localhost.");
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(DeviceSimServer).Assembly.GetName().Name });
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(_loggerFactory);
+        builder.Logging.ClearProviders(); // Kestrel's own lines are noise here; the sessions log through _loggerFactory
         builder.Services.Configure<Microsoft.Extensions.Hosting.HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         builder.WebHost.UseKestrel(k => k.Listen(address, requested.Port));
         var app = builder.Build();

@@ -106,7 +106,7 @@ internal static class DeviceSimCommand
         }
 
         var devices = farm.List();
-        Console.WriteLine($"harness devicesim: {count} simulated devices ({devices[0].Handle} … {devices[^1].Handle}, {devices.Count(d => d.IsEmulator)} emulators, seed {seed})");
+        Console.WriteLine($"harness devicesim: {count} simulated devices ({devices[0].Handle} … {devices[^1].Handle}, {devices.Count(d => d.IsEmulator)} emulator(s), seed {seed})");
         Console.WriteLine($"  vendor WebSocket:  {server.WsUrl}");
         if (server.AdbPort is { } port)
         {

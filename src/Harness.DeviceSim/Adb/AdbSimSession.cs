@@ -77,6 +77,11 @@ internal sealed partial class AdbSimSession(TcpClient client, SimulatedFarm farm
                 await WriteAsync("OKAY"u8.ToArray(), ct);
                 return null;
         }
+        if (request.StartsWith("host-serial:", StringComparison.Ordinal) && request.EndsWith(":features", StringComparison.Ordinal))
+        {
+            await OkayAsync(Features, ct);
+            return null;
+        }
         foreach (var prefix in (string[])["host:transport:", "host:tport:serial:"])
         {
             if (request.StartsWith(prefix, StringComparison.Ordinal))
@@ -113,10 +118,12 @@ internal sealed partial class AdbSimSession(TcpClient client, SimulatedFarm farm
     private async Task DeviceServiceAsync(string serial, string service, CancellationTokenSource hangup)
     {
         var ct = hangup.Token;
-        if (service.StartsWith("shell,v2", StringComparison.Ordinal) || service.StartsWith("shell:", StringComparison.Ordinal))
+        if (service.StartsWith("shell,", StringComparison.Ordinal) || service.StartsWith("shell:", StringComparison.Ordinal))
         {
-            var v2 = service.StartsWith("shell,v2", StringComparison.Ordinal);
-            var command = service[(service.IndexOf(':', StringComparison.Ordinal) + 1)..];
+            // shell[,v2][,TERM=…][,raw|pty]:command
+            var colon = service.IndexOf(':', StringComparison.Ordinal);
+            var v2 = service[..colon].Split(',').Contains("v2");
+            var command = service[(colon + 1)..];
             await WriteAsync("OKAY"u8.ToArray(), ct);
             var watch = WatchForHangupAsync(hangup);
             var (output, error, exit) = await RunShellAsync(serial, command, ct);
@@ -139,7 +146,7 @@ internal sealed partial class AdbSimSession(TcpClient client, SimulatedFarm farm
             client.Client.Shutdown(SocketShutdown.Send);
             await watch.WaitAsync(TimeSpan.FromSeconds(2), ct);
         }
-        else if (service is "exec:screencap -p" or "exec:screencap -p ")
+        else if (service.StartsWith("exec:", StringComparison.Ordinal) && SimulatedShell.Tokenize(service[5..]) is ["screencap", "-p"])
         {
             await WriteAsync("OKAY"u8.ToArray(), ct);
             var watch = WatchForHangupAsync(hangup);
