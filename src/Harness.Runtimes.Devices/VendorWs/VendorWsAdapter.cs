@@ -15,7 +15,7 @@ public sealed partial class VendorWsAdapter(Uri url, TimeSpan requestTimeout, IL
 {
     private readonly RequestDeadline _deadline = new(requestTimeout, timeProvider);
     private readonly SemaphoreSlim _connectLock = new(1, 1);
-    private VendorWsConnection? _connection;
+    private volatile VendorWsConnection? _connection;
     private DateTimeOffset _retryAfter = DateTimeOffset.MinValue;
     private long _nextId;
     private bool _disposed;
