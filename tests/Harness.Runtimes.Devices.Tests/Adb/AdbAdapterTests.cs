@@ -48,6 +48,23 @@ public sealed class AdbAdapterTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(DeviceErrorKind.Unavailable, error.Kind);
     }
 
+    [Fact]
+    public async Task CancelledCall_HangsUp_SoTheDeviceStopsWorkingOnIt()
+    {
+        _farm.SetFaults("SIM-0003", new DeviceFaults { Unresponsive = true });
+        await using var adapter = Adapter();
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => adapter.TapAsync("SIM-0003", 1, 1, cancel.Token));
+
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (_farm.InFlightCommands("SIM-0003") > 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the simulator still runs the abandoned command");
+            await Task.Delay(25);
+        }
+    }
+
     [Theory]
     [InlineData("HOME; reboot")]
     [InlineData("$(reboot)")]

@@ -72,6 +72,34 @@ public sealed class VendorWsAdapterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CrashingDevice_IsUnavailableWhileDown_ThenAnswersAgain()
+    {
+        _farm.SetFaults("SIM-0002", new DeviceFaults { CrashAfterCommands = 1, CrashDowntime = TimeSpan.FromMilliseconds(300) });
+        await using var adapter = Adapter();
+
+        await adapter.TapAsync("SIM-0002", 1, 1, default);
+        var down = await Assert.ThrowsAsync<DeviceException>(() => adapter.TapAsync("SIM-0002", 1, 1, default));
+        Assert.Equal(DeviceErrorKind.Unavailable, down.Kind);
+
+        await Eventually(async () => (await adapter.ListAsync(default))[1].State == Contracts.Nodes.DeviceState.Ready);
+        await adapter.TapAsync("SIM-0002", 1, 1, default);
+    }
+
+    [Fact]
+    public async Task EmulatorStart_StoppedEmulator_BringsItBack()
+    {
+        var farm = new SimulatedFarm(new SimulatedFarmOptions { Devices = 5 });
+        farm.SetFaults("SIM-0005", new DeviceFaults { Offline = true });
+        await using var server = new DeviceSimServer(farm, new DeviceSimServerOptions { WsUrl = "ws://127.0.0.1:0" });
+        await server.StartAsync(default);
+        await using var adapter = Adapter(server.WsUrl);
+
+        await adapter.EmulatorStartAsync("SIM-0005", default);
+
+        await adapter.PingAsync("SIM-0005", default);
+    }
+
+    [Fact]
     public async Task Server_AnswersBadRequest_ForUnknownCommandsAndNonJson()
     {
         using var socket = new ClientWebSocket();

@@ -11,7 +11,7 @@ internal static class ConformanceFarm
     public const string Failing = "SIM-0004";
     public const string Emulator = "SIM-0005";
     public const string Unknown = "SIM-9999";
-    public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(3);
 
     public static SimulatedFarm Create()
     {
