@@ -14,6 +14,7 @@ root.Subcommands.Add(DevCommand.Create());
 root.Subcommands.Add(ServerCommand.Create());
 root.Subcommands.Add(AgentCommand.Create());
 root.Subcommands.Add(MigrateCommand.Create());
+root.Subcommands.Add(DeviceSimCommand.Create());
 root.Subcommands.Add(VersionCommand.Create());
 
 // The hosts handle SIGINT/SIGTERM themselves (graceful shutdown); System.CommandLine must not cut it short.
