@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole Harness test suite. Installs what the tests need when it is missing
-# (PostgreSQL from Debian's packages) and starts a private PostgreSQL for the run.
+# (PostgreSQL and adb from Debian's packages) and starts a private PostgreSQL for the run.
 # Extra arguments go to `dotnet test` (e.g. --filter "FullyQualifiedName~Heartbeat").
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -9,6 +9,10 @@ cd "$root"
 source scripts/lib/postgres.sh
 
 ensure_postgres
+# Debian's adb client is driven against the device simulator to prove the adb protocol is faithful.
+if ! command -v adb >/dev/null; then
+  as_root apt-get install -y -q adb >/dev/null 2>&1 || { as_root apt-get update -q >/dev/null && as_root apt-get install -y -q adb >/dev/null; }
+fi
 start_private_postgres
 trap stop_private_postgres EXIT
 
