@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using Harness.Contracts;
@@ -21,6 +22,7 @@ public sealed partial class FileOutbox : IOutbox
     private const string BodySuffix = ".bin";
 
     private readonly ILogger<FileOutbox> _logger;
+    private readonly ConcurrentDictionary<string, byte> _pendingIds = new(StringComparer.Ordinal);
     private long _sequence;
     private int _pending;
 
@@ -41,6 +43,8 @@ public sealed partial class FileOutbox : IOutbox
 
     public int PendingCount => Volatile.Read(ref _pending);
 
+    public bool IsPending(string eventId) => _pendingIds.ContainsKey(SafeId(eventId));
+
     /// <summary>Set whenever something is enqueued, so the sender wakes at once.</summary>
     public AsyncSignal Enqueued { get; } = new();
 
@@ -50,7 +54,7 @@ public sealed partial class FileOutbox : IOutbox
         var bytes = JsonSerializer.SerializeToUtf8Bytes(callback, HarnessJsonContext.Default.CallbackEvent);
         var path = Path.Combine(EventsDir, $"{NextName(callback.EventId)}.json");
         await WriteDurableAsync(path, bytes, cancellationToken);
-        Interlocked.Increment(ref _pending);
+        Track(path);
         Enqueued.Set();
     }
 
@@ -67,7 +71,7 @@ public sealed partial class FileOutbox : IOutbox
         await WriteDurableAsync(Path.Combine(ArtifactsDir, name + BodySuffix), artifact.Content, cancellationToken);
         await WriteDurableAsync(Path.Combine(ArtifactsDir, name + MetaSuffix),
             JsonSerializer.SerializeToUtf8Bytes(meta, HarnessJsonContext.Default.DictionaryStringString), cancellationToken);
-        Interlocked.Increment(ref _pending);
+        Track(name);
         Enqueued.Set();
     }
 
@@ -108,7 +112,7 @@ public sealed partial class FileOutbox : IOutbox
     internal void Complete(string path)
     {
         DeleteItem(path);
-        Interlocked.Decrement(ref _pending);
+        Untrack(path);
     }
 
     /// <summary>The server refused it for good (400, 413, 422): keep it for an operator, never retry.</summary>
@@ -122,7 +126,7 @@ public sealed partial class FileOutbox : IOutbox
             }
         }
         File.WriteAllText(Path.Combine(DeadDir, Path.GetFileName(path) + ".error.txt"), reason);
-        Interlocked.Decrement(ref _pending);
+        Untrack(path);
         LogDeadLettered(_logger, Path.GetFileName(path), DeadDir, reason);
     }
 
@@ -137,11 +141,31 @@ public sealed partial class FileOutbox : IOutbox
         }
     }
 
-    private string NextName(string eventId)
+    private string NextName(string eventId) => $"{Interlocked.Increment(ref _sequence):D16}-{SafeId(eventId)}";
+
+    /// <summary>The id goes into a file name: keep only what is safe there.</summary>
+    private static string SafeId(string eventId) =>
+        new([.. eventId.Where(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_').Take(64)]);
+
+    /// <summary><c>{sequence:D16}-{id}.json</c> or <c>….meta.json</c> → id.</summary>
+    private static string IdOf(string pathOrName)
     {
-        // The id goes into a file name: keep only what is safe there.
-        var safe = new string([.. eventId.Where(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_').Take(64)]);
-        return $"{Interlocked.Increment(ref _sequence):D16}-{safe}";
+        var name = Path.GetFileName(pathOrName);
+        var dot = name.IndexOf('.', StringComparison.Ordinal);
+        var stem = dot < 0 ? name : name[..dot];
+        return stem.Length > 17 ? stem[17..] : stem;
+    }
+
+    private void Track(string pathOrName)
+    {
+        _pendingIds[IdOf(pathOrName)] = 0;
+        Interlocked.Increment(ref _pending);
+    }
+
+    private void Untrack(string path)
+    {
+        _pendingIds.TryRemove(IdOf(path), out _);
+        Interlocked.Decrement(ref _pending);
     }
 
     private static async Task WriteDurableAsync(string path, byte[] bytes, CancellationToken cancellationToken)
@@ -173,7 +197,10 @@ public sealed partial class FileOutbox : IOutbox
             .Select(Path.GetFileName).ToList();
         _sequence = names.Select(n => long.TryParse(n.AsSpan(0, Math.Min(16, n!.Length)), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : 0)
             .DefaultIfEmpty(0).Max();
-        _pending = Directory.EnumerateFiles(EventsDir, "*.json").Count() + PeekArtifacts().Count;
+        foreach (var item in Directory.EnumerateFiles(EventsDir, "*.json").Concat(PeekArtifacts()))
+        {
+            Track(item);
+        }
         if (_pending > 0)
         {
             LogRecovered(_logger, _pending, Root);

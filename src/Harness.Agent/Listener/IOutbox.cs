@@ -14,6 +14,9 @@ public interface IOutbox
     /// <summary>Stores an artifact durably; it is uploaded with bounded parallelism and retried until accepted.</summary>
     Task EnqueueArtifactAsync(OutboxArtifact artifact, CancellationToken cancellationToken);
 
+    /// <summary>Whether the event or artifact with this id is still waiting to be delivered.</summary>
+    bool IsPending(string eventId);
+
     /// <summary>Events and artifacts not delivered yet.</summary>
     int PendingCount { get; }
 }
