@@ -27,8 +27,11 @@ internal sealed class FakeDeviceAdapter : IDeviceAdapter
 
     public int Count(string op) => Calls.Count(c => c.StartsWith(op + " ", StringComparison.Ordinal));
 
+    /// <summary>When set, listing fails with it (the backend is down).</summary>
+    public Exception? ListError { get; set; }
+
     public Task<IReadOnlyList<DeviceInfo>> ListAsync(CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<DeviceInfo>>([.. Devices]);
+        ListError is { } e ? Task.FromException<IReadOnlyList<DeviceInfo>>(e) : Task.FromResult<IReadOnlyList<DeviceInfo>>([.. Devices]);
 
     public Task<bool> CheckConnectionAsync(CancellationToken cancellationToken) => Task.FromResult(Connected);
 
