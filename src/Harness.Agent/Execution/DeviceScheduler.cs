@@ -100,7 +100,7 @@ public sealed partial class DeviceScheduler(
     /// <summary>Queues new tasks (duplicates of held ones are ignored) and starts what may start.</summary>
     public async Task SubmitAsync(IEnumerable<DeviceTask> tasks, CancellationToken cancellationToken)
     {
-        var refused = new List<Entry>();
+        var refused = new List<CallbackEvent>();
         lock (_lock)
         {
             foreach (var task in tasks)
@@ -113,7 +113,12 @@ public sealed partial class DeviceScheduler(
                 _held[entry.Ref] = entry;
                 if (health.IsQuarantined(task.DeviceId))
                 {
-                    refused.Add(entry);
+                    // Held until the refusal is delivered, like any other terminal report.
+                    var final = TaskEvents.Status(task, DeviceRunStatus.Failed, time.GetUtcNow(), FailureReasons.Quarantined,
+                        $"device is quarantined: it failed {health.FailuresInARow(task.DeviceId)} probes in a row");
+                    entry.State = EntryState.Reporting;
+                    entry.FinalEventId = final.EventId;
+                    refused.Add(final);
                     continue;
                 }
                 if (!_queues.TryGetValue(task.DeviceId, out var queue))
@@ -126,17 +131,10 @@ public sealed partial class DeviceScheduler(
             }
             PumpLocked();
         }
-        foreach (var entry in refused)
+        foreach (var final in refused)
         {
-            var final = TaskEvents.Status(entry.Task, DeviceRunStatus.Failed, time.GetUtcNow(), FailureReasons.Quarantined,
-                $"device is quarantined: it failed {health.FailuresInARow(entry.Task.DeviceId)} probes in a row");
             await outbox.EnqueueAsync(final, cancellationToken);
-            lock (_lock)
-            {
-                entry.State = EntryState.Reporting;
-                entry.FinalEventId = final.EventId;
-            }
-            LogRefusedQuarantined(logger, entry.Task.RunId, options.Value.Name, entry.Task.DeviceId);
+            LogRefusedQuarantined(logger, final.RunId!.Value, options.Value.Name, final.DeviceId!);
         }
     }
 
