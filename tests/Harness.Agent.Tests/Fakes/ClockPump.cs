@@ -20,6 +20,12 @@ internal static class ClockPump
             }
             time.Advance(TimeSpan.FromMilliseconds(stepMs));
             await Task.Delay(1);
+            // Let the continuations the advance released run before time moves on (bounded: other tests share the pool).
+            var settle = Stopwatch.StartNew();
+            while (ThreadPool.PendingWorkItemCount > 0 && settle.ElapsedMilliseconds < 50)
+            {
+                await Task.Delay(1);
+            }
         }
         return await task;
     }
