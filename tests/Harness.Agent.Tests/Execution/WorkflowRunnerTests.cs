@@ -343,4 +343,28 @@ public sealed class WorkflowRunnerTests : IDisposable
         Assert.EndsWith("[truncated]", excerpt, StringComparison.Ordinal);
         Assert.Equal("short", WorkflowRunner.Excerpt("short"));
     }
+
+    [Fact]
+    public async Task Reboot_EndsWhenTheDeviceAnswersAgain()
+    {
+        var deadPings = 0;
+        _adapter.Hook = (op, _, _) => op == "ping" && _adapter.Count("reboot") > 0 && ++deadPings <= 2
+            ? throw new DeviceException(DeviceErrorKind.Unavailable, "rebooting")
+            : System.Threading.Tasks.Task.CompletedTask;
+
+        await RunAsync(Task("dev-1", [Step("boot", StepTypes.Reboot, timeoutMs: 10_000)]));
+
+        Assert.Equal(DeviceRunStatus.Succeeded, Final.Status);
+        Assert.InRange(_outbox.Steps("dev-1").Last().DurationMs!.Value, 2000, 4000);
+    }
+
+    [Fact]
+    public async Task ContainerStep_IsNotRunOnADevice()
+    {
+        await RunAsync(Task("dev-1", [Step("x", StepTypes.Exec, retries: 2)]));
+
+        Assert.Equal(FailureReasons.StepFailed, Final.FailureReason);
+        Assert.Contains("'exec' is not a device step", Final.Message, StringComparison.Ordinal);
+        Assert.Equal(2, _outbox.Steps("dev-1").Count);
+    }
 }
