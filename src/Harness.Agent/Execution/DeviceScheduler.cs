@@ -177,7 +177,29 @@ public sealed partial class DeviceScheduler(
         return true;
     }
 
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>
+    /// After a restart, keeps holding the tasks whose terminal report is still in the outbox, so the
+    /// server waits for that report instead of failing them as lost.
+    /// </summary>
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var restored = 0;
+        lock (_lock)
+        {
+            foreach (var (task, eventId) in outbox.PendingTerminalReports())
+            {
+                if (_held.TryAdd(task, new Entry(task, eventId)))
+                {
+                    restored++;
+                }
+            }
+        }
+        if (restored > 0)
+        {
+            LogRestored(logger, options.Value.Name, restored);
+        }
+        return Task.CompletedTask;
+    }
 
     /// <summary>Stops taking work and stops running tasks without reporting them (see the class remarks).</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -324,10 +346,26 @@ public sealed partial class DeviceScheduler(
         Reporting,
     }
 
-    private sealed class Entry(DeviceTask task)
+    private sealed class Entry
     {
-        public DeviceTask Task { get; } = task;
-        public TaskRef Ref { get; } = task.Ref();
+        private readonly DeviceTask? _task;
+
+        public Entry(DeviceTask task)
+        {
+            _task = task;
+            Ref = task.Ref();
+        }
+
+        /// <summary>A task that ended before a restart and whose terminal report is still in the outbox.</summary>
+        public Entry(TaskRef reference, string finalEventId)
+        {
+            Ref = reference;
+            State = EntryState.Reporting;
+            FinalEventId = finalEventId;
+        }
+
+        public DeviceTask Task => _task ?? throw new InvalidOperationException($"task {Ref} was restored from the outbox and has no definition");
+        public TaskRef Ref { get; }
         public EntryState State { get; set; }
         public CancellationTokenSource Cancel { get; } = new();
         public bool CancelledByServer { get; set; }
@@ -343,6 +381,9 @@ public sealed partial class DeviceScheduler(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "[run_id={RunId} node_id={NodeId} device_id={DeviceId}] Task runner failed")]
     private static partial void LogRunnerCrashed(ILogger logger, Guid runId, string nodeId, string deviceId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "[node_id={NodeId}] Holding {Count} finished task(s) whose final report is still in the outbox")]
+    private static partial void LogRestored(ILogger logger, string nodeId, int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "[node_id={NodeId}] Stopping: {Running} running task(s) abandoned to their leases")]
     private static partial void LogStopping(ILogger logger, string nodeId, int running);

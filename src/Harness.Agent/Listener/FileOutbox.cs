@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Harness.Contracts;
 using Harness.Contracts.Dispatch;
+using Harness.Contracts.Runs;
 using Microsoft.Extensions.Options;
 
 namespace Harness.Agent.Listener;
@@ -73,6 +74,29 @@ public sealed partial class FileOutbox : IOutbox
             JsonSerializer.SerializeToUtf8Bytes(meta, HarnessJsonContext.Default.DictionaryStringString), cancellationToken);
         Track(name);
         Enqueued.Set();
+    }
+
+    public IReadOnlyList<(TaskRef Task, string EventId)> PendingTerminalReports()
+    {
+        var reports = new List<(TaskRef, string)>();
+        foreach (var file in Directory.EnumerateFiles(EventsDir, "*.json"))
+        {
+            CallbackEvent? e;
+            try
+            {
+                e = JsonSerializer.Deserialize(File.ReadAllBytes(file), HarnessJsonContext.Default.CallbackEvent);
+            }
+            catch (Exception ex) when (ex is JsonException or IOException)
+            {
+                continue; // Unreadable or just sent: the sender deals with it.
+            }
+            if (e is { Type: CallbackTypes.DeviceStatus, RunId: { } run, DeviceId: { } device, Attempt: { } attempt, Status: { } status, EventId: { } id }
+                && DeviceRunStatus.IsTerminal(status))
+            {
+                reports.Add((new TaskRef(run, device, attempt), id));
+            }
+        }
+        return reports;
     }
 
     /// <summary>The oldest pending event files, in order.</summary>

@@ -17,6 +17,9 @@ public interface IOutbox
     /// <summary>Whether the event or artifact with this id is still waiting to be delivered.</summary>
     bool IsPending(string eventId);
 
+    /// <summary>Tasks whose terminal <c>device.status</c> is still waiting to be delivered, with that event's id.</summary>
+    IReadOnlyList<(TaskRef Task, string EventId)> PendingTerminalReports();
+
     /// <summary>Events and artifacts not delivered yet.</summary>
     int PendingCount { get; }
 }

@@ -146,6 +146,22 @@ public sealed class DeviceSchedulerTests : IDisposable
     }
 
     [Fact]
+    public async Task AfterARestart_TasksWhoseFinalReportIsStillQueued_AreHeldUntilItIsDelivered()
+    {
+        var finished = Task("d1").Ref();
+        _outbox.Restored.Add((finished, "final-1"));
+        _outbox.Undelivered["final-1"] = true;
+        var scheduler = Create(maxConcurrency: 2);
+
+        await scheduler.StartAsync(default);
+
+        Assert.Equal([finished], scheduler.Held);
+        Assert.Equal(2, scheduler.FreeSlots);
+        _outbox.Undelivered.Clear();
+        Assert.Empty(scheduler.Held);
+    }
+
+    [Fact]
     public async Task DuplicateTask_IsIgnored()
     {
         var scheduler = Create(maxConcurrency: 2);

@@ -21,6 +21,10 @@ internal sealed class RecordingOutbox : IOutbox
 
     public int PendingCount => 0;
 
+    public List<(TaskRef Task, string EventId)> Restored { get; } = [];
+
+    public IReadOnlyList<(TaskRef Task, string EventId)> PendingTerminalReports() => Restored;
+
     public bool IsPending(string eventId) => HoldEverything || Undelivered.ContainsKey(eventId);
 
     public Task EnqueueAsync(CallbackEvent callback, CancellationToken cancellationToken)

@@ -78,6 +78,20 @@ public sealed class OutboxTests : IDisposable
     }
 
     [Fact]
+    public async Task PendingTerminalReports_ListTasksWhoseFinalStatusIsUndelivered()
+    {
+        var outbox = NewOutbox();
+        var run = Guid.NewGuid();
+        await outbox.EnqueueAsync(Event() with { RunId = run, Status = "running" }, default);
+        var final = Event() with { RunId = run, Status = "succeeded" };
+        await outbox.EnqueueAsync(final, default);
+
+        var reports = NewOutbox().PendingTerminalReports();
+
+        Assert.Equal([(new TaskRef(run, "dev-1", 1), final.EventId!)], reports);
+    }
+
+    [Fact]
     public async Task ManyEvents_GoInOrderedBatchesOfAtMost100()
     {
         var outbox = NewOutbox();
