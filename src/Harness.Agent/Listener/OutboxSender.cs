@@ -47,7 +47,14 @@ public sealed partial class OutboxSender(
             {
                 ConsecutiveFailures++;
                 delay = backoff.Next(ConsecutiveFailures);
-                LogRetry(logger, outbox.PendingCount, ConsecutiveFailures, delay.Value.TotalSeconds, e.Message);
+                if (e is AgentConfigurationException or HarnessApiException { Status: HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden })
+                {
+                    LogRejected(logger, outbox.PendingCount, ConsecutiveFailures, delay.Value.TotalSeconds, e.Message);
+                }
+                else
+                {
+                    LogRetry(logger, outbox.PendingCount, ConsecutiveFailures, delay.Value.TotalSeconds, e.Message);
+                }
             }
             try
             {
@@ -192,6 +199,9 @@ public sealed partial class OutboxSender(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox delivery failed with {Pending} item(s) pending (attempt {Attempt}); retrying in {DelaySec:F1}s: {Reason}")]
     private static partial void LogRetry(ILogger logger, int pending, int attempt, double delaySec, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Outbox delivery refused with {Pending} item(s) pending (attempt {Attempt}); keeping them and retrying in {DelaySec:F1}s: {Reason}")]
+    private static partial void LogRejected(ILogger logger, int pending, int attempt, double delaySec, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Outbox delivery works again after {Failures} failure(s)")]
     private static partial void LogRecovered(ILogger logger, int failures);

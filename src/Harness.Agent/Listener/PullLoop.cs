@@ -64,7 +64,14 @@ public sealed partial class PullLoop(
             {
                 ConsecutiveFailures++;
                 delay = backoff.Next(ConsecutiveFailures);
-                LogRetry(logger, options.Value.ServerUrl, ConsecutiveFailures, delay.Value.TotalSeconds, scheduler.Held.Count, e.Message);
+                if (e is AgentConfigurationException or HarnessApiException { Status: System.Net.HttpStatusCode.Unauthorized or System.Net.HttpStatusCode.Forbidden })
+                {
+                    LogRejected(logger, options.Value.ServerUrl, ConsecutiveFailures, delay.Value.TotalSeconds, e.Message);
+                }
+                else
+                {
+                    LogRetry(logger, options.Value.ServerUrl, ConsecutiveFailures, delay.Value.TotalSeconds, scheduler.Held.Count, e.Message);
+                }
             }
             try
             {
@@ -153,6 +160,9 @@ public sealed partial class PullLoop(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Pull from {Server} failed (attempt {Attempt}); retrying in {DelaySec:F1}s with {Held} task(s) held: {Reason}")]
     private static partial void LogRetry(ILogger logger, string server, int attempt, double delaySec, int held, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Pull from {Server} refused (attempt {Attempt}); retrying in {DelaySec:F1}s: {Reason}")]
+    private static partial void LogRejected(ILogger logger, string server, int attempt, double delaySec, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Pull from {Server} succeeded again after {Failures} failure(s)")]
     private static partial void LogRecovered(ILogger logger, string server, int failures);
