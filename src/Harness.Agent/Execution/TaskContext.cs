@@ -3,8 +3,11 @@ using Harness.Contracts.Dispatch;
 namespace Harness.Agent.Execution;
 
 /// <summary>What one running task carries from step to step.</summary>
-internal sealed class TaskContext(DeviceTask task, string nodeId, string handle)
+internal sealed class TaskContext(DeviceTask task, string nodeId, string handle, CancellationToken shutdown)
 {
+    /// <summary>The agent is stopping: nothing more is reported for this task.</summary>
+    public CancellationToken Shutdown { get; } = shutdown;
+
     public DeviceTask Task { get; } = task;
     public string NodeId { get; } = nodeId;
     public string Handle { get; } = handle;

@@ -39,7 +39,7 @@ public sealed partial class WorkflowRunner
             {
                 result = await ExecuteStepOnceAsync(ctx, step, timeoutMs, ct);
             }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            catch (OperationCanceledException) when (ct.IsCancellationRequested && !ctx.Shutdown.IsCancellationRequested)
             {
                 var at = time.GetUtcNow();
                 await EmitAsync(TaskEvents.Step(ctx.Task, new StepReport(stepId, step.Type, StepStatus.Failed, attempt, started, at,

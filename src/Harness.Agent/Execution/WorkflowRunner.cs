@@ -34,7 +34,7 @@ public sealed partial class WorkflowRunner(
 
     public async Task<string?> RunAsync(DeviceTask task, CancellationToken cancel, CancellationToken shutdown)
     {
-        var ctx = new TaskContext(task, options.Value.Name, string.IsNullOrEmpty(task.RuntimeHandle) ? task.DeviceId : task.RuntimeHandle);
+        var ctx = new TaskContext(task, options.Value.Name, string.IsNullOrEmpty(task.RuntimeHandle) ? task.DeviceId : task.RuntimeHandle, shutdown);
         using var scope = logger.BeginScope(new Dictionary<string, object>
         {
             ["run_id"] = task.RunId,

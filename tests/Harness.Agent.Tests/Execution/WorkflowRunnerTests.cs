@@ -312,6 +312,7 @@ public sealed class WorkflowRunnerTests : IDisposable
 
         Assert.Null(finalId);
         Assert.Equal([DeviceRunStatus.Preflight, DeviceRunStatus.Running], _outbox.Statuses("dev-1"));
+        Assert.Equal([StepStatus.Running], _outbox.Steps("dev-1").Select(s => s.Status));
     }
 
     [Fact]
