@@ -10,6 +10,10 @@ public static class AgentEnvironmentAliases
         ["HARNESS_AGENT_KEY"] = "Agent:ApiKey",
         ["HARNESS_AGENT_STATE_DIR"] = "Agent:StateDir",
         ["NODE_AGENT_SHARED_SECRET"] = "Agent:EnrollmentSecret",
+        ["HARNESS_DEVICE_ADAPTER"] = "Agent:Devices:Adapter",
+        ["VENDOR_WS_URL"] = "Agent:Devices:VendorUrl",
+        ["MAX_CONCURRENCY_PER_NODE"] = "Agent:Devices:MaxConcurrency",
+        ["DEVICE_GRACE_WAIT_MS"] = "Agent:Devices:GraceWaitMs",
     };
 
     public static IEnumerable<KeyValuePair<string, string?>> Read() =>

@@ -17,7 +17,7 @@ public sealed class AgentOptions
     /// <summary>NODE_AGENT_SHARED_SECRET: enroll with it when there is no key yet.</summary>
     public string? EnrollmentSecret { get; set; }
 
-    /// <summary>Where the agent keeps its key (and, later, its outbox). HARNESS_AGENT_STATE_DIR.</summary>
+    /// <summary>Where the agent keeps its key and its outbox. HARNESS_AGENT_STATE_DIR.</summary>
     public string StateDir { get; set; } = "agent-state";
 
     public double HeartbeatIntervalSec { get; set; } = 10;
@@ -36,4 +36,10 @@ public sealed class AgentOptions
 
     /// <summary>Per-request timeout for calls to the server.</summary>
     public double RequestTimeoutSec { get; set; } = 30;
+
+    /// <summary>The <c>devices</c> runtime (<c>Agent:Devices</c>).</summary>
+    public DevicesOptions Devices { get; set; } = new();
+
+    /// <summary>Where undelivered callbacks and artifacts wait: <c>{StateDir}/outbox</c>.</summary>
+    public string OutboxDir => Path.Combine(StateDir, "outbox");
 }

@@ -36,6 +36,51 @@ internal sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
         {
             errors.Add("Agent:Capacity: must not be negative.");
         }
+        ValidateDevices(options, errors);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void ValidateDevices(AgentOptions options, List<string> errors)
+    {
+        var d = options.Devices;
+        if (!DevicesOptions.Adapters.Contains(d.Adapter, StringComparer.OrdinalIgnoreCase))
+        {
+            errors.Add($"Agent:Devices:Adapter: '{d.Adapter}' is not one of {string.Join(", ", DevicesOptions.Adapters)} (HARNESS_DEVICE_ADAPTER).");
+        }
+        if (!d.Enabled && options.Runtimes.Contains("devices", StringComparer.OrdinalIgnoreCase))
+        {
+            errors.Add("Agent:Devices:Adapter: required when Agent:Runtimes lists 'devices' (HARNESS_DEVICE_ADAPTER=vendor-ws|adb|simulator).");
+        }
+        if (string.Equals(d.Adapter, "vendor-ws", StringComparison.OrdinalIgnoreCase)
+            && (!Uri.TryCreate(d.VendorUrl, UriKind.Absolute, out var ws) || ws.Scheme is not ("ws" or "wss")))
+        {
+            errors.Add($"Agent:Devices:VendorUrl: '{d.VendorUrl}' is not a ws(s) URL (VENDOR_WS_URL).");
+        }
+        if (string.IsNullOrWhiteSpace(d.AdbHost))
+        {
+            errors.Add("Agent:Devices:AdbHost: required.");
+        }
+        Range(errors, "AdbPort", d.AdbPort, 1, 65535);
+        Range(errors, "SimulatorDevices", d.SimulatorDevices, 0, 10000);
+        Range(errors, "MaxConcurrency", d.MaxConcurrency, 1, 1000, " (MAX_CONCURRENCY_PER_NODE)");
+        Range(errors, "GraceWaitMs", d.GraceWaitMs, 0, 600_000, " (DEVICE_GRACE_WAIT_MS)");
+        Range(errors, "PreflightTimeoutMs", d.PreflightTimeoutMs, 100, 600_000);
+        Range(errors, "EmulatorBootTimeoutMs", d.EmulatorBootTimeoutMs, 0, 1_800_000);
+        Range(errors, "ProbeIntervalSec", d.ProbeIntervalSec, 1, 86_400);
+        Range(errors, "QuarantineAfterFailures", d.QuarantineAfterFailures, 1, 1000);
+        Range(errors, "PullWaitMs", d.PullWaitMs, 0, 30_000);
+        Range(errors, "UploadParallelism", d.UploadParallelism, 1, 64);
+        if (d.PullWaitMs >= options.RequestTimeoutSec * 1000)
+        {
+            errors.Add($"Agent:Devices:PullWaitMs: {d.PullWaitMs} must be shorter than Agent:RequestTimeoutSec ({options.RequestTimeoutSec}s).");
+        }
+    }
+
+    private static void Range(List<string> errors, string key, int value, int min, int max, string alias = "")
+    {
+        if (value < min || value > max)
+        {
+            errors.Add($"Agent:Devices:{key}: {value} is out of range [{min}, {max}]{alias}.");
+        }
     }
 }

@@ -15,6 +15,18 @@ public static class AgentServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AgentOptions>, AgentOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<AgentStatus>();
+        services.PostConfigure<AgentOptions>(o =>
+        {
+            // An agent that drives devices says so in its heartbeats.
+            if (o.Devices.Enabled && !o.Runtimes.Contains("devices", StringComparer.OrdinalIgnoreCase))
+            {
+                o.Runtimes.Add("devices");
+            }
+        });
+        if (IsDevicesRuntimeEnabled(configuration))
+        {
+            services.AddHarnessDevicesRuntime();
+        }
         services.TryAddSingleton<IDeviceInventory, NoDeviceInventory>();
         services.TryAddSingleton<AgentCredentials>();
         services.TryAddSingleton(sp =>
@@ -34,4 +46,8 @@ public static class AgentServiceCollectionExtensions
         services.AddHostedService<HeartbeatLoop>();
         return services;
     }
+
+    /// <summary>Agent:Devices:Adapter (HARNESS_DEVICE_ADAPTER) names a backend other than <c>none</c>.</summary>
+    public static bool IsDevicesRuntimeEnabled(IConfiguration configuration) =>
+        new DevicesOptions { Adapter = configuration[$"{AgentOptions.Section}:Devices:Adapter"] ?? DevicesOptions.None }.Enabled;
 }

@@ -1,10 +1,12 @@
+using System.Net.Http.Headers;
 using Harness.Contracts;
 using Harness.Contracts.Agents;
+using Harness.Contracts.Dispatch;
 using Harness.Contracts.Nodes;
 
 namespace Harness.Client;
 
-/// <summary>What an agent says to the server: enroll once, then heartbeat (and later pull and call back).</summary>
+/// <summary>What an agent says to the server: enroll once, then heartbeat, pull work, call back and upload artifacts.</summary>
 public sealed class HarnessNodeClient(HttpClient http)
 {
     public Task<AgentCredentialResponse> EnrollAsync(EnrollRequest request, string enrollmentSecret, CancellationToken cancellationToken) =>
@@ -14,4 +16,35 @@ public sealed class HarnessNodeClient(HttpClient http)
     public Task<HeartbeatResponse> HeartbeatAsync(HeartbeatRequest request, string apiKey, CancellationToken cancellationToken) =>
         HarnessHttp.SendAsync(http, HttpMethod.Post, Routes.NodesHeartbeat, request, apiKey,
             HarnessHttp.Json.HeartbeatRequest, HarnessHttp.Json.HeartbeatResponse, cancellationToken);
+
+    /// <summary>Long-polls for device tasks and renews the leases of <see cref="PullRequest.Holds"/>.</summary>
+    public Task<PullResponse> PullAsync(PullRequest request, string apiKey, CancellationToken cancellationToken) =>
+        HarnessHttp.SendAsync(http, HttpMethod.Post, Routes.NodesPull, request, apiKey,
+            HarnessHttp.Json.PullRequest, HarnessHttp.Json.PullResponse, cancellationToken);
+
+    /// <summary>Sends a batch of events; the server accepts or rejects the batch as a whole (400: a bad event).</summary>
+    public Task<CallbackResponse> CallbackAsync(CallbackBatch batch, string apiKey, CancellationToken cancellationToken) =>
+        HarnessHttp.SendAsync(http, HttpMethod.Post, Routes.NodesCallback, batch, apiKey,
+            HarnessHttp.Json.CallbackBatch, HarnessHttp.Json.CallbackResponse, cancellationToken);
+
+    /// <summary>
+    /// Uploads one artifact as the raw request body; <paramref name="query"/> carries the
+    /// <see cref="ArtifactUpload"/> fields (event_id makes a retry idempotent).
+    /// </summary>
+    public async Task UploadArtifactAsync(
+        Stream content, string contentType, IReadOnlyDictionary<string, string> query, string apiKey, CancellationToken cancellationToken)
+    {
+        var path = Routes.NodesArtifacts + "?" + string.Join('&',
+            query.Select(q => $"{Uri.EscapeDataString(q.Key)}={Uri.EscapeDataString(q.Value)}"));
+        using var body = new StreamContent(content);
+        body.Headers.ContentType = new MediaTypeHeaderValue(contentType);
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = body };
+        request.Headers.Authorization = new("Bearer", apiKey);
+        using var response = await http.SendAsync(request, cancellationToken);
+        await HarnessHttp.EnsureSuccessAsync(response, cancellationToken);
+    }
+
+    public Task UploadArtifactAsync(
+        byte[] content, string contentType, IReadOnlyDictionary<string, string> query, string apiKey, CancellationToken cancellationToken) =>
+        UploadArtifactAsync(new MemoryStream(content, writable: false), contentType, query, apiKey, cancellationToken);
 }

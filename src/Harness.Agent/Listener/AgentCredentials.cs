@@ -10,16 +10,31 @@ namespace Harness.Agent.Listener;
 /// </summary>
 public sealed partial class AgentCredentials(IOptions<AgentOptions> options, HarnessNodeClient client, ILogger<AgentCredentials> logger)
 {
-    private string? _key;
+    // Heartbeat, pull loop and outbox sender all ask at start-up: only one of them may enroll.
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private volatile string? _key;
 
     public string KeyPath => Path.Combine(options.Value.StateDir, "agent.key");
 
     public async Task<string> GetKeyAsync(CancellationToken cancellationToken)
     {
-        if (_key is not null)
+        if (_key is { } known)
         {
-            return _key;
+            return known;
         }
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            return _key ?? await LoadOrEnrollAsync(cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<string> LoadOrEnrollAsync(CancellationToken cancellationToken)
+    {
         if (!string.IsNullOrWhiteSpace(options.Value.ApiKey))
         {
             return _key = options.Value.ApiKey.Trim();

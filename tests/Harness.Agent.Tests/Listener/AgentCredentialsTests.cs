@@ -54,4 +54,16 @@ public sealed class AgentCredentialsTests
         Assert.Contains("HARNESS_AGENT_KEY", error.Message);
         Assert.Contains("NODE_AGENT_SHARED_SECRET", error.Message);
     }
+
+    [Fact]
+    public async Task ConcurrentCallers_EnrollOnlyOnce()
+    {
+        var handler = new ScriptedHandler(_time, 0, _ => ScriptedHandler.Json(Enrolled, System.Net.HttpStatusCode.Created));
+        var credentials = Create(handler);
+
+        var keys = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => credentials.GetKeyAsync(CancellationToken.None))));
+
+        Assert.All(keys, k => Assert.Equal("hak_aabbccddeeff0011.s3cret", k));
+        Assert.Equal(1, handler.Count);
+    }
 }
