@@ -11,13 +11,11 @@ public static class DevicesServiceCollectionExtensions
 {
     /// <summary>
     /// The <c>devices</c> runtime: inventory, probes, scheduler, workflow runner, pull loop and the
-    /// durable outbox. The <see cref="IDeviceAdapter"/> itself comes from the host: see <see cref="AddDeviceAdapter"/>.
+    /// durable outbox. The <see cref="IDeviceAdapter"/> is the one <c>Agent:Devices:Adapter</c> names, unless the host registers its own with <see cref="AddDeviceAdapter"/>.
     /// </summary>
     public static IServiceCollection AddHarnessDevicesRuntime(this IServiceCollection services)
     {
-        services.TryAddSingleton<IDeviceAdapter>(sp => throw new AgentConfigurationException(
-            $"Agent:Devices:Adapter is '{sp.GetRequiredService<IOptions<AgentOptions>>().Value.Devices.Adapter}' but the host registered no IDeviceAdapter: "
-            + "call services.AddDeviceAdapter(sp => …) (AgentHostSettings.ConfigureServices), or set HARNESS_DEVICE_ADAPTER=none."));
+        services.TryAddSingleton(CreateAdapter);
         services.TryAddSingleton<DeviceDirectory>();
         services.TryAddSingleton<DeviceHealth>();
         services.TryAddSingleton<DevicesInventory>();
@@ -35,6 +33,28 @@ public static class DevicesServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<DeviceProbeLoop>());
         services.AddHostedService(sp => sp.GetRequiredService<PullLoop>());
         return services;
+    }
+
+    /// <summary>The adapter <c>Agent:Devices:Adapter</c> names: the vendor WebSocket, adb, or an in-process simulator.</summary>
+    private static IDeviceAdapter CreateAdapter(IServiceProvider services)
+    {
+        var devices = services.GetRequiredService<IOptions<AgentOptions>>().Value.Devices;
+        var options = new DeviceAdapterOptions
+        {
+            Adapter = devices.Adapter.ToLowerInvariant(),
+            VendorUrl = devices.VendorUrl,
+            AdbHost = devices.AdbHost,
+            AdbPort = devices.AdbPort,
+            SimulatorDevices = devices.SimulatorDevices,
+        };
+        try
+        {
+            return DeviceAdapterFactory.Create(options, services.GetRequiredService<ILoggerFactory>(), services.GetRequiredService<TimeProvider>());
+        }
+        catch (ArgumentException e)
+        {
+            throw new AgentConfigurationException($"Agent:Devices: {e.Message}");
+        }
     }
 
     /// <summary>

@@ -62,15 +62,17 @@ public sealed class AgentOptionsValidatorTests
         return services.BuildServiceProvider();
     }
 
-    [Fact]
-    public void DevicesRuntime_WithoutARegisteredAdapter_FailsWithAClearMessage()
+    [Theory]
+    [InlineData("adb", typeof(Harness.Runtimes.Devices.Adb.AdbAdapter))]
+    [InlineData("vendor-ws", typeof(Harness.Runtimes.Devices.VendorWs.VendorWsAdapter))]
+    [InlineData("simulator", typeof(Harness.Runtimes.Devices.Simulator.SimulatorAdapter))]
+    public async Task DevicesRuntime_WithoutARegisteredAdapter_UsesTheOneItsOptionsName(string adapter, Type expected)
     {
-        using var services = Build("adb");
+        await using var services = Build(adapter);
 
-        var error = Assert.Throws<AgentConfigurationException>(() => services.GetServices<IHostedService>().ToList());
+        var created = services.GetRequiredService<Harness.Runtimes.Devices.IDeviceAdapter>();
 
-        Assert.Contains("'adb'", error.Message, StringComparison.Ordinal);
-        Assert.Contains("AddDeviceAdapter", error.Message, StringComparison.Ordinal);
+        Assert.IsType(expected, created);
     }
 
     [Fact]

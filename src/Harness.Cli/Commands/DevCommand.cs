@@ -3,6 +3,8 @@ using System.Security.Cryptography;
 using Harness.Agent;
 using Harness.Agent.Listener;
 using Harness.Cli.Hosting;
+using Harness.DeviceSim;
+using Harness.Runtimes.Devices.Simulator;
 using Harness.Server;
 using Harness.Server.Security;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -35,27 +37,46 @@ internal static class DevCommand
             Description = "Name of the in-process agent.",
             DefaultValueFactory = _ => "PC-01",
         };
+        var devices = new Option<int>("--devices")
+        {
+            Description = "Simulated devices the in-process farm serves (HARNESS_DEV_DEVICES; 0: none).",
+            DefaultValueFactory = _ => int.TryParse(Environment.GetEnvironmentVariable("HARNESS_DEV_DEVICES"), out var n) ? n : DefaultDevices,
+        };
         var logFormat = LogFormat.CreateOption(LogFormat.Text);
         var command = new Command("dev",
             """
-            Run everything in one process: the server on SQLite in a local data folder and an agent that
-            enrolls itself and heartbeats. Prints the URL and the admin token. Honours ASPNETCORE_URLS and
+            Run everything in one process: the server on SQLite in a local data folder, a simulated device
+            farm (the vendor WebSocket protocol, HARNESS_DEV_DEVICES devices) and an agent that enrolls
+            itself and drives the farm. Prints the URL and the admin token. Honours ASPNETCORE_URLS and
             HARNESS_ADMIN_TOKEN. Ctrl-C stops it cleanly. For development and trials, not production.
             """);
         command.Options.Add(dataDir);
         command.Options.Add(urls);
         command.Options.Add(agentName);
+        command.Options.Add(devices);
         command.Options.Add(logFormat);
-        command.SetAction((parse, cancellationToken) => RunAsync(
-            Path.GetFullPath(parse.GetValue(dataDir)!),
-            parse.GetValue(urls) ?? Environment.GetEnvironmentVariable("ASPNETCORE_URLS") ?? DefaultUrl,
-            parse.GetValue(agentName)!,
-            LogFormat.Configure(parse.GetValue(logFormat)!),
-            cancellationToken));
+        command.SetAction((parse, cancellationToken) =>
+        {
+            var count = parse.GetValue(devices);
+            if (count is < 0 or > 9999)
+            {
+                Console.Error.WriteLine($"--devices: {count} must be between 0 and 9999 (HARNESS_DEV_DEVICES).");
+                return Task.FromResult(2);
+            }
+            return RunAsync(
+                Path.GetFullPath(parse.GetValue(dataDir)!),
+                parse.GetValue(urls) ?? Environment.GetEnvironmentVariable("ASPNETCORE_URLS") ?? DefaultUrl,
+                parse.GetValue(agentName)!,
+                count,
+                LogFormat.Configure(parse.GetValue(logFormat)!),
+                cancellationToken);
+        });
         return command;
     }
 
-    private static async Task<int> RunAsync(string dataDir, string urls, string agentName, Action<ILoggingBuilder> logging, CancellationToken cancellationToken)
+    public const int DefaultDevices = 20;
+
+    private static async Task<int> RunAsync(string dataDir, string urls, string agentName, int deviceCount, Action<ILoggingBuilder> logging, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(dataDir);
         using var shutdown = new ShutdownSignal();
@@ -71,6 +92,7 @@ internal static class DevCommand
                 ["Harness:Database:Provider"] = "sqlite",
                 ["Harness:Database:ConnectionString"] = $"Data Source={Path.Combine(dataDir, "harness.db")}",
                 ["Harness:EnrollmentSecret"] = enrollmentSecret,
+                ["Harness:Artifacts:Root"] = Path.Combine(dataDir, "artifacts"),
             },
             ConfigureLogging = logging,
             ConfigureServices = services => services.Replace(ServiceDescriptor.Singleton<IHostLifetime, PassiveLifetime>()),
@@ -79,6 +101,17 @@ internal static class DevCommand
         var adminToken = await AdminTokenAsync(server, dataDir, cancellationToken);
         await server.StartAsync(cancellationToken);
         var url = ServerAddresses.LocalUrl(server);
+
+        // The simulated farm speaks the vendor WebSocket protocol on a free port, so the agent drives it
+        // exactly as it drives a real farm PC's vendor service.
+        using var simLogging = LoggerFactory.Create(logging);
+        await using var farm = deviceCount == 0 ? null : new DeviceSimServer(
+            new SimulatedFarm(new SimulatedFarmOptions { Devices = deviceCount }),
+            new DeviceSimServerOptions { WsUrl = "ws://127.0.0.1:0" }, simLogging);
+        if (farm is not null)
+        {
+            await farm.StartAsync(cancellationToken);
+        }
 
         using var agent = HarnessAgentHost.Build(new AgentHostSettings
         {
@@ -89,13 +122,15 @@ internal static class DevCommand
                 ["Agent:StateDir"] = Path.Combine(dataDir, "agent"),
                 ["Agent:EnrollmentSecret"] = enrollmentSecret,
                 ["Agent:HeartbeatIntervalSec"] = "5",
+                ["Agent:Devices:Adapter"] = farm is null ? "none" : "vendor-ws",
+                ["Agent:Devices:VendorUrl"] = farm?.WsUrl.ToString() ?? "",
             },
             ConfigureLogging = logging,
             ConfigureServices = services => services.Replace(ServiceDescriptor.Singleton<IHostLifetime, PassiveLifetime>()),
         });
         await agent.StartAsync(cancellationToken);
 
-        PrintBanner(url, adminToken, dataDir, agentName);
+        PrintBanner(url, adminToken, dataDir, agentName, farm is null ? "none (--devices 0)" : $"{deviceCount} simulated (vendor WebSocket {farm.WsUrl})");
         await WaitForAgentAsync(agent, TimeSpan.FromSeconds(10));
 
         var signal = await shutdown.Signalled;
@@ -145,7 +180,7 @@ internal static class DevCommand
             : "  Agent online. Press Ctrl-C to stop.");
     }
 
-    private static void PrintBanner(string url, string adminToken, string dataDir, string agentName)
+    private static void PrintBanner(string url, string adminToken, string dataDir, string agentName, string devices)
     {
         Console.WriteLine();
         Console.WriteLine("  Harness dev is running.");
@@ -154,9 +189,13 @@ internal static class DevCommand
         Console.WriteLine($"    API reference   {url}/docs/api");
         Console.WriteLine($"    Admin token     {adminToken}");
         Console.WriteLine($"    Agent           {agentName} (in-process)");
+        Console.WriteLine($"    Devices         {devices}");
         Console.WriteLine($"    Data            {dataDir}");
         Console.WriteLine();
-        Console.WriteLine($"    Try: curl -H 'Authorization: Bearer <admin token>' {url}/api/agents");
+        Console.WriteLine("    Try, in another terminal in this folder:");
+        Console.WriteLine("      ./harness devices list");
+        Console.WriteLine("      ./harness workflows push examples/workflows/login-and-capture.json");
+        Console.WriteLine("      ./harness runs create --workflow login-and-capture --var user=alice --follow");
         Console.WriteLine();
     }
 }
