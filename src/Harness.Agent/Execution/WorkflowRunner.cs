@@ -89,7 +89,16 @@ public sealed partial class WorkflowRunner(
         {
             health.RecordFailure(ctx.DeviceId, preflightError);
             LogGateFailed(logger, ctx.RunId, ctx.NodeId, ctx.DeviceId, "device preflight", preflightError);
-            return new(DeviceRunStatus.Failed, FailureReasons.PreflightFailed, preflightError);
+            // An unknown device cannot come back; one that is online but silent gets the grace wait (WAIT 15s), then fails.
+            if (preflightError.StartsWith(NotFoundPrefix, StringComparison.Ordinal))
+            {
+                return new(DeviceRunStatus.Failed, FailureReasons.PreflightFailed, preflightError);
+            }
+            if (!await GraceWaitAsync(ctx, ct))
+            {
+                return new(DeviceRunStatus.Failed, FailureReasons.DeviceUnresponsive,
+                    $"preflight: {preflightError}; no answer within the {Devices.GraceWaitMs} ms grace wait either");
+            }
         }
         health.RecordSuccess(ctx.DeviceId);
         await EmitAsync(TaskEvents.Status(ctx.Task, DeviceRunStatus.Running, time.GetUtcNow()));

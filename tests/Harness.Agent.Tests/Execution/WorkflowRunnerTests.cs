@@ -223,18 +223,33 @@ public sealed class WorkflowRunnerTests : IDisposable
     }
 
     [Fact]
-    public async Task PreflightThatNeverAnswers_FailsAsPreflightFailed_WithinItsBudget_AndCountsTowardsQuarantine()
+    public async Task PreflightThatNeverAnswers_WaitsTheGracePeriod_ThenFailsAsUnresponsive_AndCountsTowardsQuarantine()
     {
         _adapter.Hook = (op, _, _) => op == "ping" ? throw new DeviceException(DeviceErrorKind.Unavailable, "adb: device offline") : System.Threading.Tasks.Task.CompletedTask;
 
         await RunAsync(Task("dev-1", [Step("tap", StepTypes.Tap, new { x = 1, y = 1 })]));
 
-        Assert.Equal([DeviceRunStatus.Preflight, DeviceRunStatus.Failed], _outbox.Statuses("dev-1"));
-        Assert.Equal(FailureReasons.PreflightFailed, Final.FailureReason);
+        Assert.Equal([DeviceRunStatus.Preflight, DeviceRunStatus.Waiting, DeviceRunStatus.Failed], _outbox.Statuses("dev-1"));
+        Assert.Equal(FailureReasons.DeviceUnresponsive, Final.FailureReason);
         Assert.Contains("adb: device offline", Final.Message, StringComparison.Ordinal);
-        Assert.InRange(Final.At!.Value - Start, TimeSpan.FromMilliseconds(2000), TimeSpan.FromMilliseconds(3000));
+        // The 2 s preflight budget, then the 3 s grace wait.
+        Assert.InRange(Final.At!.Value - Start, TimeSpan.FromMilliseconds(5000), TimeSpan.FromMilliseconds(6000));
         Assert.Empty(_outbox.Steps("dev-1"));
-        Assert.Equal(1, _health.FailuresInARow("dev-1"));
+        Assert.Equal(2, _health.FailuresInARow("dev-1"));
+    }
+
+    [Fact]
+    public async Task PreflightThatRecoversInTheGraceWait_RunsTheTask()
+    {
+        var pings = 0;
+        _adapter.Hook = (op, _, _) => op == "ping" && Interlocked.Increment(ref pings) <= 4
+            ? throw new DeviceException(DeviceErrorKind.Unavailable, "adb: device offline")
+            : System.Threading.Tasks.Task.CompletedTask;
+
+        await RunAsync(Task("dev-1", [Step("tap", StepTypes.Tap, new { x = 1, y = 1 })]));
+
+        Assert.Contains(DeviceRunStatus.Waiting, _outbox.Statuses("dev-1"));
+        Assert.Equal(DeviceRunStatus.Succeeded, Final.Status);
     }
 
     [Fact]

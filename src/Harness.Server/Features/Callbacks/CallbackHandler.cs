@@ -168,7 +168,7 @@ public sealed partial class CallbackHandler(
                 : e.FailureReason ?? (e.Status == DeviceRunStatus.TimedOut ? FailureReasons.TaskTimeout : FailureReasons.StepFailed);
             state.LeaseExpiresAt = null;
             freed = true;
-            LogEnded(logger, state.RunId, state.NodeId, state.DeviceId, e.Status!, state.FailureReason);
+            LogEnded(logger, state.RunId, state.NodeId, state.DeviceId, e.Status!, state.FailureReason ?? "");
         }
         else
         {
@@ -238,7 +238,7 @@ public sealed partial class CallbackHandler(
     private static string? Truncate(string? text, int max) => text is null || text.Length <= max ? text : text[..max];
 
     [LoggerMessage(Level = LogLevel.Information, Message = "[run_id={RunId} node_id={NodeId} device_id={DeviceId}] Task ended {Status} {Reason}")]
-    private static partial void LogEnded(ILogger logger, Guid runId, string? nodeId, string deviceId, string status, string? reason);
+    private static partial void LogEnded(ILogger logger, Guid runId, string? nodeId, string deviceId, string status, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Callback batch of agent {AgentId} conflicted (attempt {Attempt}); retrying")]
     private static partial void LogRetry(ILogger logger, Guid agentId, int attempt, Exception exception);
