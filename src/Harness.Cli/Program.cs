@@ -1,6 +1,10 @@
 using System.CommandLine;
 using Harness.Cli.Commands;
+using Harness.Cli.Commands.Devices;
+using Harness.Cli.Commands.Runs;
+using Harness.Cli.Commands.Workflows;
 using Harness.Cli.Hosting;
+using Harness.Cli.Operator;
 
 var root = new RootCommand(
     """
@@ -15,6 +19,9 @@ root.Subcommands.Add(ServerCommand.Create());
 root.Subcommands.Add(AgentCommand.Create());
 root.Subcommands.Add(MigrateCommand.Create());
 root.Subcommands.Add(VersionCommand.Create());
+root.Subcommands.Add(WorkflowsCommand.Create(CliContext.Default));
+root.Subcommands.Add(RunsCommand.Create(CliContext.Default));
+root.Subcommands.Add(DevicesCommand.Create(CliContext.Default));
 
 // The hosts handle SIGINT/SIGTERM themselves (graceful shutdown); System.CommandLine must not cut it short.
 return await StartupErrors.RunAsync(() => root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false }));
