@@ -34,8 +34,8 @@ internal static class CreateCommand
         command.Options.Add(follow);
         var api = ApiOptions.AddTo(command);
 
-        AtLeast(version, 1);
-        AtLeast(concurrency, 1);
+        Ranges.AtLeast(version, 1);
+        Ranges.AtLeast(concurrency, 1);
         command.Validators.Add(r =>
         {
             var hasWorkflow = r.GetResult(workflow) is not null;
@@ -94,13 +94,4 @@ internal static class CreateCommand
             : $"workflow {created.WorkflowId} v{created.Version?.ToString(CultureInfo.InvariantCulture) ?? "?"}";
         return $"Created run {created.RunId} of {what} on {created.Counts.Total.ToString(CultureInfo.InvariantCulture)} devices: {RunProgressView.NonZeroCounts(created.Counts)}";
     }
-
-    private static void AtLeast(Option<int?> option, int min) =>
-        option.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int?>() is { } v && v < min)
-            {
-                r.AddError($"{option.Name} must be {min} or more (got {v}).");
-            }
-        });
 }

@@ -17,13 +17,7 @@ internal static class ListCommand
         status.AcceptOnlyFromAmong(Statuses);
         var workflow = new Option<string?>("--workflow") { Description = "Only runs of this workflow (name or id).", HelpName = "name|id" };
         var limit = new Option<int>("--limit") { Description = "How many runs to show.", DefaultValueFactory = _ => 20, HelpName = "n" };
-        limit.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 1 or > 500)
-            {
-                r.AddError("--limit must be between 1 and 500.");
-            }
-        });
+        Ranges.Between(limit, 1, 500);
         var command = new Command("list", "List runs, newest first: status, workflow and device counts.");
         command.Options.Add(status);
         command.Options.Add(workflow);

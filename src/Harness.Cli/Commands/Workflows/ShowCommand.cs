@@ -14,13 +14,7 @@ internal static class ShowCommand
     {
         var workflow = new Argument<string>("workflow") { Description = "Workflow name or workflow_id.", HelpName = "name|id" };
         var version = new Option<int?>("--version") { Description = "Version to show (default: the latest).", HelpName = "n" };
-        version.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int?>() is < 1)
-            {
-                r.AddError("--version must be 1 or more.");
-            }
-        });
+        Ranges.AtLeast(version, 1);
         var command = new Command("show", "Show a workflow version: its steps, parameters and timeouts, and the versions that exist.");
         command.Arguments.Add(workflow);
         command.Options.Add(version);
