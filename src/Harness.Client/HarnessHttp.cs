@@ -71,7 +71,10 @@ internal static class HarnessHttp
         {
             // Not problem+json (a proxy's error page, say): the status alone must do.
         }
-        throw new HarnessApiException(response.StatusCode, title, detail, errors);
+        // No problem+json (a missing route, a proxy's page): the reason phrase ("Not Found") is the best title there is.
+        title ??= response.ReasonPhrase;
+        var request = response.RequestMessage is { RequestUri: { } uri } message ? $"{message.Method} {uri.AbsolutePath}" : null;
+        throw new HarnessApiException(response.StatusCode, title, detail, errors, request);
     }
 
     /// <summary>Validation problems list <c>"errors": { "field": ["message", …] }</c>; each becomes <c>field: message</c>.</summary>

@@ -66,6 +66,10 @@ internal static class OperatorAction
         {
             await error.WriteLineAsync($"  {e.Detail}");
         }
+        if (e.Status == HttpStatusCode.NotFound && e.Detail is null && e.Request is not null)
+        {
+            await error.WriteLineAsync($"  {e.Request}: the server at {connection?.Server} has no such route; it may be older than this CLI.");
+        }
         if (e.Status == HttpStatusCode.Unauthorized)
         {
             await error.WriteLineAsync(connection?.Token is null

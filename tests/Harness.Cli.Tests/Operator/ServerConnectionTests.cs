@@ -91,6 +91,16 @@ public sealed class ServerConnectionTests : IDisposable
     }
 
     [Fact]
+    public async Task MissingRoute_SaysTheServerMayBeOlder()
+    {
+        var result = await _cli.RunAsync("devices", "scan");
+
+        Assert.Equal(1, result.Exit);
+        Assert.Contains("harness: 404 Not Found", result.Error);
+        Assert.Contains("POST /api/nodes/scan: the server at http://127.0.0.1:5080/ has no such route", result.Error);
+    }
+
+    [Fact]
     public async Task ServerDown_SaysHowToStartOne()
     {
         var cli = new CliRunner();

@@ -12,7 +12,6 @@ namespace Harness.Cli.Tests.Operator;
 internal sealed class StubApi : HttpMessageHandler
 {
     private readonly Dictionary<string, Queue<Func<HttpRequestMessage, HttpResponseMessage>>> _routes = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Func<HttpRequestMessage, HttpResponseMessage>> _last = new(StringComparer.Ordinal);
 
     public List<Recorded> Requests { get; } = [];
 
@@ -55,13 +54,12 @@ internal sealed class StubApi : HttpMessageHandler
         if (_routes.TryGetValue(key, out var queue) && queue.Count > 0)
         {
             var respond = queue.Count > 1 ? queue.Dequeue() : queue.Peek();
-            _last[key] = respond;
-            return respond(request);
+            var response = respond(request);
+            response.RequestMessage ??= request;
+            return response;
         }
-        return new HttpResponseMessage(HttpStatusCode.NotFound)
-        {
-            Content = new StringContent($$"""{"title":"Not Found","status":404,"detail":"no stub for {{key}}"}""", Encoding.UTF8, "application/problem+json"),
-        };
+        // What ASP.NET Core answers for a route it does not have: 404, empty body.
+        return new HttpResponseMessage(HttpStatusCode.NotFound) { RequestMessage = request, Content = new StringContent("") };
     }
 
     public static HarnessJsonContext Wire => HarnessJsonContext.Default;

@@ -20,7 +20,7 @@ internal static class CreateCommand
         var vars = KeyValues.CreateOption("--var", "A workflow variable, {{vars.key}} in steps (repeatable).");
         var subject = new Option<string?>("--subject") { Description = "Subject key (a content or app-build id) used in artifact paths.", HelpName = "key" };
         var seed = new Option<long?>("--seed") { Description = "Random seed for a playbook run (default: chosen and recorded by the server).", HelpName = "n" };
-        var follow = new Option<bool>("--follow", "-f") { Description = "Watch the run until it ends; exit 0 if it succeeded, 1 otherwise." };
+        var follow = new Option<bool>("--follow", "-f") { Description = "Watch the run until it ends; exit 0 if it succeeded, 1 otherwise (with --json: only the final run is printed)." };
 
         var command = new Command("create", "Start a run of a workflow (or playbook) on a set of devices.");
         command.Options.Add(workflow);
@@ -67,15 +67,16 @@ internal static class CreateCommand
                 Subject: parse.GetValue(subject),
                 Seed: parse.GetValue(seed));
             var created = await session.Api.CreateRunAsync(request, cancellationToken);
-            if (session.Json)
-            {
-                JsonOutput.Write(session.Out, created, HarnessJsonContext.Default.RunCreatedResponse);
-            }
-            else
+            var following = parse.GetValue(follow);
+            if (!session.Json)
             {
                 await session.Out.WriteLineAsync(Describe(created));
             }
-            if (!parse.GetValue(follow))
+            else if (!following)
+            {
+                JsonOutput.Write(session.Out, created, HarnessJsonContext.Default.RunCreatedResponse);
+            }
+            if (!following)
             {
                 if (!session.Json)
                 {
@@ -83,7 +84,8 @@ internal static class CreateCommand
                 }
                 return 0;
             }
-            return await new RunFollower(session.Context, session.Api).FollowAsync(created.RunId, cancellationToken);
+            // --json --follow prints one document, the run as it ended, so scripts can parse stdout.
+            return await new RunFollower(session.Context, session.Api, session.Json).FollowAsync(created.RunId, cancellationToken);
         });
         return command;
     }

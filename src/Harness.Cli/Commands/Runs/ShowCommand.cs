@@ -14,7 +14,7 @@ internal static class ShowCommand
     public static Command Create(CliContext context)
     {
         var id = new Argument<Guid>("run-id") { Description = "The run's id (from `harness runs list`)." };
-        var follow = new Option<bool>("--follow", "-f") { Description = "Watch the run until it ends; exit 0 if it succeeded, 1 otherwise." };
+        var follow = new Option<bool>("--follow", "-f") { Description = "Watch the run until it ends; exit 0 if it succeeded, 1 otherwise (with --json: only the final run is printed)." };
         var command = new Command("show", "Show a run: its status and counts, then every device with its state, failure reason, steps and artifacts.");
         command.Arguments.Add(id);
         command.Options.Add(follow);
@@ -22,9 +22,9 @@ internal static class ShowCommand
         OperatorAction.Set(command, context, api, async (session, parse, cancellationToken) =>
         {
             var runId = parse.GetValue(id);
-            if (parse.GetValue(follow) && !session.Json)
+            if (parse.GetValue(follow))
             {
-                return await new RunFollower(session.Context, session.Api).FollowAsync(runId, cancellationToken);
+                return await new RunFollower(session.Context, session.Api, session.Json).FollowAsync(runId, cancellationToken);
             }
             var detail = await session.Api.GetRunAsync(runId, cancellationToken);
             if (session.Json)

@@ -1,4 +1,5 @@
 using Harness.Client;
+using Harness.Contracts;
 using Harness.Contracts.Runs;
 
 namespace Harness.Cli.Operator.Progress;
@@ -6,8 +7,9 @@ namespace Harness.Cli.Operator.Progress;
 /// <summary>
 /// <c>--follow</c>: polls the run every <see cref="CliContext.PollInterval"/> until it ends. Exit 0 when it
 /// succeeded, 1 when it failed or was cancelled, 130 when Ctrl-C stopped the following (the run goes on).
+/// With <c>json</c> it watches quietly and prints only the final <see cref="RunDetail"/>, for scripts.
 /// </summary>
-internal sealed class RunFollower(CliContext context, HarnessApiClient api)
+internal sealed class RunFollower(CliContext context, HarnessApiClient api, bool json = false)
 {
     public const int Interrupted = 130;
     /// <summary>A server restart should not end a long watch; this many failed polls in a row does.</summary>
@@ -40,10 +42,21 @@ internal sealed class RunFollower(CliContext context, HarnessApiClient api)
                         continue;
                     }
                     var now = context.Time.GetUtcNow();
-                    printer.Render(detail, now);
-                    if (RunStatus.IsTerminal(detail.Run.Status))
+                    var ended = RunStatus.IsTerminal(detail.Run.Status);
+                    if (json && ended)
                     {
-                        printer.Finish(detail, now);
+                        JsonOutput.Write(context.Out, detail, HarnessJsonContext.Default.RunDetail);
+                    }
+                    else if (!json)
+                    {
+                        printer.Render(detail, now);
+                        if (ended)
+                        {
+                            printer.Finish(detail, now);
+                        }
+                    }
+                    if (ended)
+                    {
                         return detail.Run.Status == RunStatus.Succeeded ? 0 : OperatorAction.Failed;
                     }
                     await context.Delay(context.PollInterval, stop.Token);
@@ -51,8 +64,10 @@ internal sealed class RunFollower(CliContext context, HarnessApiClient api)
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
-                await context.Out.WriteLineAsync();
-                await context.Out.WriteLineAsync($"Stopped following; the run goes on. Resume with: harness runs show {runId} --follow");
+                // Under --json, stdout stays parseable: the hint goes to stderr.
+                var hint = json ? context.Error : context.Out;
+                await hint.WriteLineAsync();
+                await hint.WriteLineAsync($"Stopped following; the run goes on. Resume with: harness runs show {runId} --follow");
                 return Interrupted;
             }
         }

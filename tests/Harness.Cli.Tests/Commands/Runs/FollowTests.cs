@@ -99,6 +99,21 @@ public sealed class FollowTests : IDisposable
     }
 
     [Fact]
+    public async Task Follow_Json_PrintsOnlyTheFinalRun()
+    {
+        Snapshots(
+            Detail(RunStatus.Running, Fleet(2, (1, "running", null))),
+            Detail(RunStatus.Failed, Fleet(2, (1, "succeeded", null), (2, "failed", "step_failed"))));
+
+        var result = await _cli.RunAsync("runs", "create", "--playbook", Guid.NewGuid().ToString(), "--follow", "--json");
+
+        Assert.Equal(1, result.Exit);
+        using var json = System.Text.Json.JsonDocument.Parse(result.Out);
+        Assert.Equal("failed", json.RootElement.GetProperty("run").GetProperty("status").GetString());
+        Assert.Equal("step_failed", json.RootElement.GetProperty("devices")[1].GetProperty("failure_reason").GetString());
+    }
+
+    [Fact]
     public async Task Follow_ServerBlips_KeepsFollowing()
     {
         var calls = 0;
