@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Harness.Cli.Operator.Progress;
 
 namespace Harness.Cli.Operator;
 
@@ -11,7 +12,7 @@ internal sealed record CliContext(
     TextWriter Out,
     TextWriter Error,
     bool OutputIsTerminal,
-    Func<int> TerminalWidth,
+    Func<TerminalSize> TerminalSize,
     Func<string, string?> GetEnvironmentVariable,
     string CurrentDirectory,
     Func<HttpMessageHandler> CreateHandler,
@@ -24,7 +25,7 @@ internal sealed record CliContext(
         Console.Out,
         Console.Error,
         !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("TERM") is not "dumb",
-        () => Console.IsOutputRedirected ? 200 : Math.Max(Console.WindowWidth, 20),
+        () => Console.IsOutputRedirected ? Progress.TerminalSize.Unbounded : new(Math.Max(Console.WindowWidth, 20), Math.Max(Console.WindowHeight, 10)),
         Environment.GetEnvironmentVariable,
         Environment.CurrentDirectory,
         () => new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10) },

@@ -3,6 +3,7 @@ using Harness.Cli.Commands.Devices;
 using Harness.Cli.Commands.Runs;
 using Harness.Cli.Commands.Workflows;
 using Harness.Cli.Operator;
+using Harness.Cli.Operator.Progress;
 
 namespace Harness.Cli.Tests.Operator;
 
@@ -19,7 +20,7 @@ internal sealed class CliRunner : IDisposable
     public Dictionary<string, string?> Environment { get; } = new(StringComparer.Ordinal);
     public string Directory { get; } = Path.Combine(Path.GetTempPath(), $"harness-cli-{Guid.NewGuid():N}");
     public bool Interactive { get; set; }
-    public int Width { get; set; } = 200;
+    public TerminalSize Size { get; set; } = new(200, 60);
     public int Polls { get; private set; }
 
     /// <summary>Called before each poll delay with the number of delays so far; a test may "press Ctrl-C" here.</summary>
@@ -39,7 +40,7 @@ internal sealed class CliRunner : IDisposable
         var output = new StringWriter();
         var error = new StringWriter();
         var context = new CliContext(
-            output, error, Interactive, () => Width,
+            output, error, Interactive, () => Size,
             name => Environment.GetValueOrDefault(name),
             Directory,
             () => new NonDisposingHandler(Api),

@@ -18,7 +18,7 @@ internal sealed class RunFollower(CliContext context, HarnessApiClient api, bool
     public async Task<int> FollowAsync(Guid runId, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var printer = new RunProgressPrinter(context.Out, context.OutputIsTerminal, context.TerminalWidth());
+        var printer = new RunProgressPrinter(context.Out, context.OutputIsTerminal, context.TerminalSize());
         var errors = 0;
         using (context.OnInterrupt(stop.Cancel))
         {

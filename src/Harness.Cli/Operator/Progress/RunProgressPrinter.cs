@@ -7,7 +7,7 @@ namespace Harness.Cli.Operator.Progress;
 /// is redrawn in place with ANSI cursor moves and new failures scroll above it; when output is
 /// redirected a plain line is printed only when the counts change, failures as they appear.
 /// </summary>
-internal sealed class RunProgressPrinter(TextWriter output, bool interactive, int width)
+internal sealed class RunProgressPrinter(TextWriter output, bool interactive, TerminalSize size)
 {
     private const string Escape = "\u001b[";
     private readonly HashSet<(string DeviceId, int Attempt)> _reported = [];
@@ -21,7 +21,7 @@ internal sealed class RunProgressPrinter(TextWriter output, bool interactive, in
         {
             Erase();
             Write(failures);
-            var frame = Fit(RunProgressView.Frame(detail, now), width);
+            var frame = Fit(RunProgressView.Frame(detail, now, GridColumns(size.Width), MaxGridRows(detail, now, size)), size.Width);
             Write(frame);
             _frameHeight = frame.Count;
         }
@@ -65,6 +65,25 @@ internal sealed class RunProgressPrinter(TextWriter output, bool interactive, in
         {
             output.WriteLine(line);
         }
+    }
+
+    /// <summary>50 devices a row, fewer on a narrow terminal: whole groups of ten (11 characters each) after a label of up to 6.</summary>
+    public static int GridColumns(int width) =>
+        Math.Clamp((Math.Min(width, 1000) - 7) / 11 * 10, 10, RunProgressView.GridColumns);
+
+    /// <summary>
+    /// The block must fit on screen or the cursor cannot climb back to its top: the grid gets what
+    /// the header, counts, bar and legend (as wrapped) leave, less the line the cursor rests on.
+    /// </summary>
+    private static int MaxGridRows(RunDetail detail, DateTimeOffset now, TerminalSize size)
+    {
+        if (size.Height == int.MaxValue)
+        {
+            return int.MaxValue;
+        }
+        var fixedLines = Fit([RunProgressView.Header(detail.Run, now), RunProgressView.CountsLine(detail.Run.Counts),
+            RunProgressView.ProgressBar(detail.Run.Counts), RunProgressView.Legend], size.Width).Count;
+        return Math.Max(size.Height - fixedLines - 1, 1);
     }
 
     /// <summary>Breaks lines wider than the terminal at their double-space separators, so the redraw counts lines right.</summary>

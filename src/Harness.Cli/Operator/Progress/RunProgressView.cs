@@ -75,12 +75,14 @@ internal static class RunProgressView
     /// <c>#1    SSSSSSSSSS SSSFRR.... ..........</c>: rows of <see cref="GridColumns"/> devices in groups of ten,
     /// each row labelled with the index_no of its first device.
     /// </summary>
-    public static IReadOnlyList<string> Grid(IReadOnlyList<RunDeviceView> devices, int columns = GridColumns)
+    /// When there are more rows than <paramref name="maxRows"/>, the last row shown says how many devices are not.
+    public static IReadOnlyList<string> Grid(IReadOnlyList<RunDeviceView> devices, int columns = GridColumns, int maxRows = int.MaxValue)
     {
-        var ordered = Ordered(devices);
-        var labels = ordered.Chunk(columns).Select(row => row[0].IndexNo is { } i ? $"#{i.ToString(CultureInfo.InvariantCulture)}" : "#?").ToList();
+        var rows = Ordered(devices).Chunk(columns).ToList();
+        var shown = rows.Count <= maxRows ? rows : rows.Take(Math.Max(maxRows - 1, 0)).ToList();
+        var labels = shown.Select(row => row[0].IndexNo is { } i ? $"#{i.ToString(CultureInfo.InvariantCulture)}" : "#?").ToList();
         var labelWidth = labels.Count == 0 ? 0 : labels.Max(l => l.Length);
-        return [.. ordered.Chunk(columns).Select((row, r) =>
+        var lines = shown.Select((row, r) =>
         {
             var line = new StringBuilder(labels[r].PadRight(labelWidth)).Append(' ');
             for (var i = 0; i < row.Length; i++)
@@ -92,7 +94,13 @@ internal static class RunProgressView
                 line.Append(Symbol(row[i].Status));
             }
             return line.ToString();
-        })];
+        }).ToList();
+        if (shown.Count < rows.Count)
+        {
+            var hidden = rows.Skip(shown.Count).Sum(r => r.Length);
+            lines.Add($"… {hidden.ToString(CultureInfo.InvariantCulture)} more devices (enlarge the terminal, or see `harness runs show`)");
+        }
+        return lines;
     }
 
     /// <summary>A device that ended badly, e.g. <c>#17 SIM-0017 failed: device_unresponsive</c>; null for one that did not.</summary>
@@ -117,12 +125,12 @@ internal static class RunProgressView
     }
 
     /// <summary>The live block redrawn on a terminal: header, counts, bar, grid, legend.</summary>
-    public static IReadOnlyList<string> Frame(RunDetail detail, DateTimeOffset now) =>
+    public static IReadOnlyList<string> Frame(RunDetail detail, DateTimeOffset now, int columns = GridColumns, int maxGridRows = int.MaxValue) =>
     [
         Header(detail.Run, now),
         CountsLine(detail.Run.Counts),
         ProgressBar(detail.Run.Counts),
-        .. Grid(detail.Devices),
+        .. Grid(detail.Devices, columns, maxGridRows),
         Legend,
     ];
 

@@ -12,7 +12,7 @@ public sealed class RunProgressPrinterTests
     public void Redirected_PrintsAPlainLineOnlyWhenCountsChange_NoAnsi()
     {
         var output = new StringWriter();
-        var printer = new RunProgressPrinter(output, interactive: false, width: 200);
+        var printer = new RunProgressPrinter(output, interactive: false, new TerminalSize(200, 60));
         var queued = Detail(RunStatus.Running, Fleet(3));
         var oneRunning = Detail(RunStatus.Running, Fleet(3, (1, "running", null)));
 
@@ -30,7 +30,7 @@ public sealed class RunProgressPrinterTests
     public void Redirected_PrintsEachFailureOnce_InIndexOrder()
     {
         var output = new StringWriter();
-        var printer = new RunProgressPrinter(output, interactive: false, width: 200);
+        var printer = new RunProgressPrinter(output, interactive: false, new TerminalSize(200, 60));
 
         printer.Render(Detail(RunStatus.Running, Fleet(20, (17, "failed", "device_unresponsive"))), CliRunner.Start);
         printer.Render(Detail(RunStatus.Running, Fleet(20, (17, "failed", "device_unresponsive"), (3, "timed_out", "step_timeout"))), CliRunner.Start);
@@ -44,7 +44,7 @@ public sealed class RunProgressPrinterTests
     public void Interactive_RedrawsTheFrameInPlace_FailuresScrollAboveIt()
     {
         var output = new StringWriter();
-        var printer = new RunProgressPrinter(output, interactive: true, width: 200);
+        var printer = new RunProgressPrinter(output, interactive: true, new TerminalSize(200, 60));
         var first = Detail(RunStatus.Running, Fleet(3, (1, "running", null)));
         var second = Detail(RunStatus.Running, Fleet(3, (1, "failed", "preflight_failed"), (2, "running", null)));
 
@@ -60,6 +60,32 @@ public sealed class RunProgressPrinterTests
         Assert.Equal("#1 SIM-0001 failed: preflight_failed", redrawLines[0]);
         Assert.StartsWith("Run ", redrawLines[1]);
         Assert.Contains("#1 FR.", redrawLines);
+    }
+
+    [Fact]
+    public void Interactive_SmallTerminal_GridFitsWidthAndHeight()
+    {
+        var output = new StringWriter();
+        var printer = new RunProgressPrinter(output, interactive: true, new TerminalSize(40, 16));
+
+        printer.Render(Detail(RunStatus.Running, Fleet(200)), CliRunner.Start);
+
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length < 16, $"{lines.Length} lines on a 16-line terminal");
+        Assert.All(lines, l => Assert.True(l.Length < 40, l));
+        Assert.Contains("#1  .......... .......... ..........", lines);
+        Assert.Contains(lines, l => l.StartsWith("… 110 more devices", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(200, 50)]
+    [InlineData(80, 50)]
+    [InlineData(40, 30)]
+    [InlineData(39, 20)]
+    [InlineData(10, 10)]
+    public void GridColumns_FiftyUnlessTheTerminalIsNarrow(int width, int columns)
+    {
+        Assert.Equal(columns, RunProgressPrinter.GridColumns(width));
     }
 
     [Fact]
