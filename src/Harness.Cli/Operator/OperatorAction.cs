@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net;
+using System.Text.Json;
 using Harness.Client;
 
 namespace Harness.Cli.Operator;
@@ -43,6 +44,12 @@ internal static class OperatorAction
             await context.Error.WriteLineAsync(
                 $"harness: cannot reach the server at {connection?.Server}: {e.Message}{Environment.NewLine}" +
                 $"  Is it running (`./harness dev`)? Point elsewhere with --server or {ServerConnection.ServerVariable}.");
+            return Failed;
+        }
+        catch (JsonException e)
+        {
+            await context.Error.WriteLineAsync(
+                $"harness: the server at {connection?.Server} answered with JSON this CLI does not understand ({e.Message}). Are both the same Harness version?");
             return Failed;
         }
         catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)

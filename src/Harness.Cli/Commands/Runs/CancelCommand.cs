@@ -10,7 +10,7 @@ internal static class CancelCommand
 {
     public static Command Create(CliContext context)
     {
-        var id = new Argument<Guid>("run-id") { Description = "The run's id." };
+        var id = Parsers.IdArgument("run-id", "The run's id.");
         var command = new Command("cancel", "Cancel a run: queued devices never start, running ones are told to stop.");
         command.Arguments.Add(id);
         var api = ApiOptions.AddTo(command);

@@ -14,12 +14,12 @@ internal static class CreateCommand
     public static Command Create(CliContext context)
     {
         var workflow = new Option<string?>("--workflow") { Description = "Workflow name or workflow_id.", HelpName = "name|id" };
-        var version = new Option<int?>("--version") { Description = "Workflow version (default: the latest).", HelpName = "n" };
-        var playbook = new Option<Guid?>("--playbook") { Description = "Playbook id, instead of --workflow.", HelpName = "id" };
-        var concurrency = new Option<int?>("--concurrency") { Description = "At most this many devices at once per node (1 = strictly one after another).", HelpName = "n" };
+        var version = Parsers.IntOption("--version", "Workflow version (default: the latest).");
+        var playbook = Parsers.IdOption("--playbook", "Playbook id, instead of --workflow.");
+        var concurrency = Parsers.IntOption("--concurrency", "At most this many devices at once per node (1 = strictly one after another).");
         var vars = KeyValues.CreateOption("--var", "A workflow variable, {{vars.key}} in steps (repeatable).");
         var subject = new Option<string?>("--subject") { Description = "Subject key (a content or app-build id) used in artifact paths.", HelpName = "key" };
-        var seed = new Option<long?>("--seed") { Description = "Random seed for a playbook run (default: chosen and recorded by the server).", HelpName = "n" };
+        var seed = Parsers.LongOption("--seed", "Random seed for a playbook run (default: chosen and recorded by the server).");
         var follow = new Option<bool>("--follow", "-f") { Description = "Watch the run until it ends; exit 0 if it succeeded, 1 otherwise (with --json: only the final run is printed)." };
 
         var command = new Command("create", "Start a run of a workflow (or playbook) on a set of devices.");

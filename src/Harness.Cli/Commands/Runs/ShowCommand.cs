@@ -13,7 +13,7 @@ internal static class ShowCommand
 {
     public static Command Create(CliContext context)
     {
-        var id = new Argument<Guid>("run-id") { Description = "The run's id (from `harness runs list`)." };
+        var id = Parsers.IdArgument("run-id", "The run's id (from `harness runs list`).");
         var follow = new Option<bool>("--follow", "-f") { Description = "Watch the run until it ends; exit 0 if it succeeded, 1 otherwise (with --json: only the final run is printed)." };
         var command = new Command("show", "Show a run: its status and counts, then every device with its state, failure reason, steps and artifacts.");
         command.Arguments.Add(id);

@@ -13,7 +13,7 @@ internal static class ShowCommand
     public static Command Create(CliContext context)
     {
         var workflow = new Argument<string>("workflow") { Description = "Workflow name or workflow_id.", HelpName = "name|id" };
-        var version = new Option<int?>("--version") { Description = "Version to show (default: the latest).", HelpName = "n" };
+        var version = Parsers.IntOption("--version", "Version to show (default: the latest).");
         Ranges.AtLeast(version, 1);
         var command = new Command("show", "Show a workflow version: its steps, parameters and timeouts, and the versions that exist.");
         command.Arguments.Add(workflow);

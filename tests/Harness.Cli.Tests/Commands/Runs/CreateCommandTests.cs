@@ -119,8 +119,9 @@ public sealed class CreateCommandTests : IDisposable
     [InlineData("--version must be 1 or more", "--workflow", "a", "--version", "0")]
     [InlineData("--version applies to --workflow only", "--playbook", "11111111-2222-4333-8444-555555555555", "--version", "2")]
     [InlineData("--nodes: give at least one id", "--workflow", "a", "--nodes", ",")]
-    [InlineData("playbook", "--playbook", "not-a-guid")]
-    [InlineData("seed", "--workflow", "a", "--seed", "many")]
+    [InlineData("--playbook 'not-a-guid': not an id", "--playbook", "not-a-guid")]
+    [InlineData("--seed 'many': not a whole number", "--workflow", "a", "--seed", "many")]
+    [InlineData("--concurrency '1.5': not a whole number", "--workflow", "a", "--concurrency", "1.5")]
     [InlineData("--bogus", "--workflow", "a", "--bogus")]
     public async Task Create_BadInput_ClearErrorNonZeroExit_NothingSent(string error, params string[] args)
     {

@@ -79,7 +79,19 @@ public sealed class RunsCommandTests : IDisposable
         var result = await _cli.RunAsync("runs", "show", "abc");
 
         Assert.NotEqual(0, result.Exit);
-        Assert.Contains("abc", result.Error);
+        Assert.Contains("run-id 'abc': not an id", result.Error);
+        Assert.Empty(_cli.Api.Requests);
+    }
+
+    [Fact]
+    public async Task Show_AnswerThatIsNotTheRunShape_SaysSoWithoutAStackTrace()
+    {
+        _cli.Api.On("GET", $"{Routes.Runs}/{RunId}", _ => StubApi.Json("""{"run": 42}"""));
+
+        var result = await _cli.RunAsync("runs", "show", RunId.ToString());
+
+        Assert.Equal(1, result.Exit);
+        Assert.Contains("answered with JSON this CLI does not understand", result.Error);
     }
 
     [Fact]
