@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.CommandLine.Parsing;
 using System.Globalization;
 using Harness.Cli.Operator;
 using Harness.Cli.Operator.Progress;
