@@ -52,9 +52,11 @@ internal static class CreateCommand
         OperatorAction.Set(command, context, api, async (session, parse, cancellationToken) =>
         {
             Guid? workflowId = null;
+            string? workflowName = null;
             if (parse.GetValue(workflow) is { } name)
             {
-                (workflowId, _) = await WorkflowReference.ResolveAsync(session.Api, name, cancellationToken);
+                var (id, view) = await WorkflowReference.ResolveAsync(session.Api, name, cancellationToken);
+                (workflowId, workflowName) = (id, view?.Name);
             }
             var request = new CreateRunRequest(
                 WorkflowId: workflowId,
@@ -69,7 +71,7 @@ internal static class CreateCommand
             var following = parse.GetValue(follow);
             if (!session.Json)
             {
-                await session.Out.WriteLineAsync(Describe(created));
+                await session.Out.WriteLineAsync(Describe(created, workflowName));
             }
             else if (!following)
             {
@@ -89,10 +91,10 @@ internal static class CreateCommand
         return command;
     }
 
-    public static string Describe(RunCreatedResponse created)
+    public static string Describe(RunCreatedResponse created, string? workflowName = null)
     {
         var what = created.PlaybookId is { } p ? $"playbook {p} (seed {created.Seed?.ToString(CultureInfo.InvariantCulture) ?? "-"})"
-            : $"workflow {created.WorkflowId} v{created.Version?.ToString(CultureInfo.InvariantCulture) ?? "?"}";
+            : $"{workflowName ?? $"workflow {created.WorkflowId}"} v{created.Version?.ToString(CultureInfo.InvariantCulture) ?? "?"}";
         return $"Created run {created.RunId} of {what} on {created.Counts.Total.ToString(CultureInfo.InvariantCulture)} devices: {RunProgressView.NonZeroCounts(created.Counts)}";
     }
 }

@@ -27,6 +27,8 @@ internal static class ListCommand
         {
             Guid? workflowId = parse.GetValue(workflow) is { } w ? (await WorkflowReference.ResolveAsync(session.Api, w, cancellationToken)).Id : null;
             var page = await session.Api.ListRunsAsync(parse.GetValue(status), workflowId, parse.GetValue(limit), null, cancellationToken);
+            // The filter is also applied here, so a server that ignores workflow_id cannot show other workflows' runs.
+            page = workflowId is { } wanted ? page with { Items = [.. page.Items.Where(r => r.WorkflowId == wanted)] } : page;
             if (session.Json)
             {
                 JsonOutput.Write(session.Out, page, HarnessJsonContext.Default.PageRunSummary);

@@ -40,7 +40,7 @@ public sealed class CreateCommandTests : IDisposable
         Assert.Equal("build-7", root.GetProperty("subject").GetString());
         Assert.Equal(42, root.GetProperty("seed").GetInt64());
         Assert.False(root.TryGetProperty("playbook_id", out _));
-        Assert.StartsWith($"Created run {RunData.RunId} of workflow {RunData.WorkflowId} v3 on 4 devices: queued 3  skipped_offline 1", result.Lines[0]);
+        Assert.StartsWith($"Created run {RunData.RunId} of login-and-capture v3 on 4 devices: queued 3  skipped_offline 1", result.Lines[0]);
         Assert.Contains($"harness runs show {RunData.RunId} --follow", result.Out);
     }
 

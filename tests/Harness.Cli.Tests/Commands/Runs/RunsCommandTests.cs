@@ -28,6 +28,21 @@ public sealed class RunsCommandTests : IDisposable
         Assert.Contains("more", result.Lines[^1]);
     }
 
+    [Fact]
+    public async Task List_ByWorkflow_SendsItsId_AndShowsOnlyItsRuns()
+    {
+        _cli.Api.OnJson<IReadOnlyList<Harness.Contracts.Workflows.WorkflowView>>("GET", Routes.Workflows,
+            [new(WorkflowId, "login-and-capture", 3, null, 6, CliRunner.Start, CliRunner.Start)], StubApi.Wire.IReadOnlyListWorkflowView);
+        var other = Summary(RunStatus.Succeeded, Counts([])) with { RunId = Guid.NewGuid(), WorkflowId = Guid.NewGuid(), WorkflowName = "other" };
+        _cli.Api.OnJson("GET", Routes.Runs, new Page<RunSummary>([Summary(RunStatus.Succeeded, Counts([])), other], null), StubApi.Wire.PageRunSummary);
+
+        var result = await _cli.RunAsync("runs", "list", "--workflow", "login-and-capture");
+
+        Assert.Equal($"{Routes.Runs}?workflow_id={WorkflowId}&limit=20", _cli.Api.Requests[1].PathAndQuery);
+        Assert.Equal(2, result.Lines.Length);
+        Assert.DoesNotContain("other", result.Out);
+    }
+
     [Theory]
     [InlineData("--status", "weird")]
     [InlineData("--limit", "0")]
