@@ -11,7 +11,7 @@ public sealed class CommandLineTests
 
         Assert.Equal(0, await harness.WaitForExitAsync(TimeSpan.FromSeconds(30)));
 
-        foreach (var command in new[] { "server", "agent", "dev", "migrate", "version", "workflows", "runs", "devices" })
+        foreach (var command in new[] { "server", "agent", "dev", "migrate", "version", "workflows", "runs", "devices", "dashboard" })
         {
             Assert.Contains(harness.Lines, l => l.TrimStart().StartsWith(command + " ", StringComparison.Ordinal));
         }

@@ -64,6 +64,7 @@ internal sealed class CliRunner : IDisposable
         root.Subcommands.Add(WorkflowsCommand.Create(context));
         root.Subcommands.Add(RunsCommand.Create(context));
         root.Subcommands.Add(DevicesCommand.Create(context));
+        root.Subcommands.Add(Harness.Cli.Commands.Dashboard.DashboardCommand.Create(context));
         var exit = await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
         return new Result(exit, output.ToString(), error.ToString());
     }
