@@ -14,7 +14,7 @@ var root = new RootCommand(
 
     Start with `harness dev` (everything in one process on SQLite), then see docs/ for
     production: `harness server` on PostgreSQL and one `harness agent` per farm PC or host.
-    Operate it with `harness workflows`, `harness runs` and `harness devices` (docs/cli.md).
+    Operate it with `harness workflows`, `harness runs`, `harness devices` and `harness dashboard` (docs/cli.md).
     """);
 root.Subcommands.Add(DevCommand.Create());
 root.Subcommands.Add(ServerCommand.Create());
