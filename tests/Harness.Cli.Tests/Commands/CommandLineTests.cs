@@ -11,7 +11,7 @@ public sealed class CommandLineTests
 
         Assert.Equal(0, await harness.WaitForExitAsync(TimeSpan.FromSeconds(30)));
 
-        foreach (var command in new[] { "server", "agent", "dev", "migrate", "version" })
+        foreach (var command in new[] { "server", "agent", "dev", "migrate", "version", "workflows", "runs", "devices", "dashboard" })
         {
             Assert.Contains(harness.Lines, l => l.TrimStart().StartsWith(command + " ", StringComparison.Ordinal));
         }
@@ -22,9 +22,12 @@ public sealed class CommandLineTests
     [InlineData("agent")]
     [InlineData("dev")]
     [InlineData("migrate")]
+    [InlineData("workflows push")]
+    [InlineData("runs create")]
+    [InlineData("devices list")]
     public async Task SubcommandHelp_DescribesItsOptions(string command)
     {
-        await using var harness = HarnessProcess.Start([command, "--help"]);
+        await using var harness = HarnessProcess.Start([.. command.Split(' '), "--help"]);
 
         Assert.Equal(0, await harness.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains("Usage:", harness.Output);
