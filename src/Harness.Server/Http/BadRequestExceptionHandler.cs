@@ -52,6 +52,12 @@ internal sealed partial class BadRequestExceptionHandler(IProblemDetailsService 
         {
             return (FieldFromPath(json.Path), CleanJsonMessage(json));
         }
+        if (BindFailure().Match(bad.Message) is { Success: true } m)
+        {
+            // A query or route value of the wrong type: name it as the client spelled it (snake_case).
+            var type = m.Groups["type"].Value.Replace("Nullable<", "", StringComparison.Ordinal).TrimEnd('>');
+            return (JsonNamingPolicy.SnakeCaseLower.ConvertName(m.Groups["name"].Value), $"'{m.Groups["value"].Value}' is not a valid {type.ToLowerInvariant()}");
+        }
         if (bad.Message.Contains("body", StringComparison.OrdinalIgnoreCase))
         {
             return ("body", "a JSON body is required");
@@ -114,4 +120,7 @@ internal sealed partial class BadRequestExceptionHandler(IProblemDetailsService 
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Rejected request with {Status}: {Field}: {Reason}")]
     private static partial void LogRejected(ILogger logger, int status, string field, string reason);
+
+    [System.Text.RegularExpressions.GeneratedRegex("^Failed to bind parameter \"(?<type>\\S+) (?<name>\\w+)\" from \"(?<value>.*)\"\\.?$")]
+    private static partial System.Text.RegularExpressions.Regex BindFailure();
 }

@@ -34,7 +34,7 @@ public static class RunsApi
     }
 
     private static async Task<Results<Ok<Page<RunSummary>>, ValidationProblem>> List(
-        HarnessDbContext db, string? limit, string? cursor, string? status, Guid? workflowId, Guid? playbookId, CancellationToken cancellationToken)
+        HarnessDbContext db, string? limit, string? cursor, string? status, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "workflow_id")] Guid? workflowId, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "playbook_id")] Guid? playbookId, CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors();
         var take = DefaultLimit;

@@ -114,6 +114,11 @@ public abstract class RunsApiTests(string provider) : RunTest(provider)
         var queued = (await admin.GetFromJsonAsync($"{Routes.Runs}?status=queued", Json.PageRunSummary))!;
         Assert.Equal(3, queued.Items.Count);
         await AssertProblemAsync(await admin.GetAsync($"{Routes.Runs}?status=bogus"), HttpStatusCode.BadRequest, "status");
+        Assert.Equal(3, (await admin.GetFromJsonAsync($"{Routes.Runs}?workflow_id={workflow.WorkflowId}", Json.PageRunSummary))!.Items.Count);
+        Assert.Empty((await admin.GetFromJsonAsync($"{Routes.Runs}?workflow_id={Guid.NewGuid()}", Json.PageRunSummary))!.Items);
+        var badId = await admin.GetAsync($"{Routes.Runs}?workflow_id=nope");
+        Assert.Equal(HttpStatusCode.BadRequest, badId.StatusCode);
+        Assert.Contains("workflow_id", await badId.Content.ReadAsStringAsync());
     }
 
     [Fact]
