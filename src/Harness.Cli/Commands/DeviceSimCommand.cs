@@ -17,6 +17,7 @@ internal static class DeviceSimCommand
         var devices = new Option<int>("--devices") { Description = "How many devices: SIM-0001 … SIM-NNNN.", DefaultValueFactory = _ => 20 };
         var url = new Option<string>("--url") { Description = "Where the vendor WebSocket listens (port 0: any free port).", DefaultValueFactory = _ => "ws://127.0.0.1:22222" };
         var adbPort = new Option<int?>("--adb-port") { Description = "Also speak the adb server protocol on this loopback port (0: any free port; default: off)." };
+        var prefix = new Option<string>("--prefix") { Description = "Serial prefix: PREFIX-0001 … (give each simulated farm of a fleet its own).", DefaultValueFactory = _ => SimulatedFarmOptions.DefaultPrefix };
         var seed = new Option<int>("--seed") { Description = "Same seed, same farm (models, screen colours).", DefaultValueFactory = _ => 1 };
         var offline = DeviceSet("--offline", "Devices listed offline; their commands fail as unavailable.");
         var unresponsive = DeviceSet("--unresponsive", "Devices listed ready whose commands never answer.");
@@ -35,7 +36,7 @@ internal static class DeviceSimCommand
             all, or serials like SIM-0001,SIM-0002; a fault option with no SET takes one device.
             Ctrl-C stops it.
             """);
-        foreach (var option in new Option[] { devices, url, adbPort, seed, offline, unresponsive, failing, crashing, slow, crashAfter, crashFor, bootTime })
+        foreach (var option in new Option[] { devices, url, adbPort, prefix, seed, offline, unresponsive, failing, crashing, slow, crashAfter, crashFor, bootTime })
         {
             command.Options.Add(option);
         }
@@ -52,6 +53,11 @@ internal static class DeviceSimCommand
                 errors.Add($"--boot-time: '{parse.GetValue(bootTime)}' is not a duration (like 5s).");
             }
             var count = parse.GetValue(devices);
+            var serialPrefix = parse.GetValue(prefix)!;
+            if (!System.Text.RegularExpressions.Regex.IsMatch(serialPrefix, "^[A-Za-z0-9]{1,16}$"))
+            {
+                errors.Add($"--prefix: '{serialPrefix}' must be 1 to 16 letters or digits.");
+            }
             if (count is < 1 or > 9999)
             {
                 errors.Add($"--devices: {count} must be between 1 and 9999.");
@@ -66,7 +72,7 @@ internal static class DeviceSimCommand
                 CrashAfter = parse.GetValue(crashAfter),
                 CrashDowntime = downtime,
             };
-            var faults = plan.Resolve(Math.Clamp(count, 0, 9999), out var planErrors);
+            var faults = plan.Resolve(Math.Clamp(count, 0, 9999), out var planErrors, serialPrefix);
             errors.AddRange(planErrors);
             if (errors.Count > 0)
             {
@@ -76,7 +82,7 @@ internal static class DeviceSimCommand
                 }
                 return 2;
             }
-            return await RunAsync(count, parse.GetValue(seed), boot, faults, parse.GetValue(url)!, parse.GetValue(adbPort), cancellationToken);
+            return await RunAsync(count, serialPrefix, parse.GetValue(seed), boot, faults, parse.GetValue(url)!, parse.GetValue(adbPort), cancellationToken);
         });
         return command;
     }
@@ -84,10 +90,10 @@ internal static class DeviceSimCommand
     private static Option<string?> DeviceSet(string name, string description) =>
         new(name) { Description = description + " Value: a device SET (default 1).", Arity = ArgumentArity.ZeroOrOne };
 
-    private static async Task<int> RunAsync(int count, int seed, TimeSpan bootTime, IReadOnlyDictionary<string, DeviceFaults> faults, string url, int? adbPort, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(int count, string serialPrefix, int seed, TimeSpan bootTime, IReadOnlyDictionary<string, DeviceFaults> faults, string url, int? adbPort, CancellationToken cancellationToken)
     {
         using var shutdown = new ShutdownSignal();
-        var options = new SimulatedFarmOptions { Devices = count, Seed = seed, BootTime = bootTime };
+        var options = new SimulatedFarmOptions { Devices = count, SerialPrefix = serialPrefix, Seed = seed, BootTime = bootTime };
         foreach (var (serial, fault) in faults)
         {
             options.Faults[serial] = fault;

@@ -1,5 +1,6 @@
 namespace Harness.Contracts.Devices;
 
+/// <summary>A device; <c>QuarantinedAt</c> is set while it is out of scheduling for failing its probes.</summary>
 public sealed record DeviceView(
     string DeviceId,
     string? RuntimeHandle,
@@ -10,7 +11,8 @@ public sealed record DeviceView(
     string Status,
     string? State,
     DateTimeOffset? LastSeen,
-    string? LastErrorMessage);
+    string? LastErrorMessage,
+    DateTimeOffset? QuarantinedAt = null);
 
 /// <summary><c>PATCH /api/devices/{deviceId}</c>: an operator renumbers or relabels a device.</summary>
 public sealed record UpdateDeviceRequest(int? IndexNo = null, string? Label = null);

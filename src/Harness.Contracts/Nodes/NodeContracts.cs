@@ -73,7 +73,8 @@ public sealed record DeviceStatusView(
     string Status,
     string? State,
     DateTimeOffset? LastSeen,
-    string? LastErrorMessage);
+    string? LastErrorMessage,
+    DateTimeOffset? QuarantinedAt = null);
 
 public static class OnlineStatus
 {

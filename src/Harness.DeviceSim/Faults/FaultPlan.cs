@@ -20,10 +20,10 @@ public sealed class FaultPlan
     public TimeSpan CrashDowntime { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Resolves the plan against a farm of <paramref name="deviceCount"/> devices; lists every error.</summary>
-    public IReadOnlyDictionary<string, DeviceFaults> Resolve(int deviceCount, out IReadOnlyList<string> errors)
+    public IReadOnlyDictionary<string, DeviceFaults> Resolve(int deviceCount, out IReadOnlyList<string> errors, string prefix = SimulatedFarmOptions.DefaultPrefix)
     {
         var problems = new List<string>();
-        var serials = Enumerable.Range(1, deviceCount).Select(SimulatedFarmOptions.SerialOf).ToList();
+        var serials = Enumerable.Range(1, deviceCount).Select(i => SimulatedFarmOptions.SerialOf(i, prefix)).ToList();
         var faults = new Dictionary<string, DeviceFaults>(StringComparer.Ordinal);
         var taken = new HashSet<string>(StringComparer.Ordinal);
 

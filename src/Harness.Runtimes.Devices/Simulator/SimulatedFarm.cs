@@ -37,7 +37,7 @@ public sealed partial class SimulatedFarm
             var emulator = options.EmulatorEvery > 0 && i % options.EmulatorEvery == 0;
             var model = emulator ? EmulatorModel : PhoneModels[random.Next(PhoneModels.Length)];
             var colour = ((byte)random.Next(256), (byte)random.Next(256), (byte)random.Next(256));
-            _ordered.Add(new SimulatedDevice(SimulatedFarmOptions.SerialOf(i), model, emulator, colour));
+            _ordered.Add(new SimulatedDevice(SimulatedFarmOptions.SerialOf(i, options.SerialPrefix), model, emulator, colour));
         }
         _devices = _ordered.ToDictionary(d => d.Serial, StringComparer.Ordinal);
         foreach (var (serial, faults) in options.Faults)

@@ -22,6 +22,14 @@ public sealed class SimulatedFarmTests
     }
 
     [Fact]
+    public void SerialPrefix_NamesEveryDevice_SoTwoFarmsNeverShareAnId()
+    {
+        var farm = new SimulatedFarm(new SimulatedFarmOptions { Devices = 2, SerialPrefix = "PC02" }, _time);
+
+        Assert.Equal(["PC02-0001", "PC02-0002"], farm.List().Select(d => d.DeviceId));
+    }
+
+    [Fact]
     public async Task SameSeed_SameFarmAndScreens_OtherSeed_Differs()
     {
         var a = Farm(devices: 8, seed: 42);

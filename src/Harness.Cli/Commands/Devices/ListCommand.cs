@@ -38,7 +38,7 @@ internal static class ListCommand
             var table = new TextTable("INDEX", "DEVICE_ID", "NODE", "MODEL", "STATUS", "STATE", "LAST_SEEN", "ERROR");
             foreach (var d in devices)
             {
-                table.Add(d.IndexNo?.ToString(CultureInfo.InvariantCulture) ?? "-", d.DeviceId, d.NodeId, d.Model ?? "-", d.Status, d.State ?? "-",
+                table.Add(d.IndexNo?.ToString(CultureInfo.InvariantCulture) ?? "-", d.DeviceId, d.NodeId, d.Model ?? "-", d.Status, d.QuarantinedAt is null ? d.State ?? "-" : "quarantined",
                     Formatting.Ago(d.LastSeen, now), Formatting.Truncate(d.LastErrorMessage, 60));
             }
             table.WriteTo(session.Out);

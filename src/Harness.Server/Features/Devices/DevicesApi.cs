@@ -93,5 +93,5 @@ public static class DevicesApi
     internal static DeviceView ToView(DeviceEntity d, DateTimeOffset onlineSince) => new(
         d.DeviceId, d.RuntimeHandle, d.IndexNo, d.Label, d.NodeId, d.Model,
         d.LastSeen >= onlineSince ? OnlineStatus.Online : OnlineStatus.Offline,
-        d.State, d.LastSeen, d.LastErrorMessage);
+        d.State, d.LastSeen, d.LastErrorMessage, d.QuarantinedAt);
 }

@@ -79,7 +79,7 @@ public static class NodesApi
             .Select(d => new DeviceStatusView(
                 d.IndexNo, d.DeviceId, d.NodeId, d.RuntimeHandle, d.Model, d.Label,
                 d.LastSeen >= onlineSince ? OnlineStatus.Online : OnlineStatus.Offline,
-                d.State, d.LastSeen, d.LastErrorMessage))
+                d.State, d.LastSeen, d.LastErrorMessage, d.QuarantinedAt))
             .ToListAsync(cancellationToken);
         var online = rows.Count(r => r.Status == OnlineStatus.Online);
         return TypedResults.Ok(new NodeStatusResponse(rows.Count, online, rows.Count - online, options.Value.OnlineWindowSec, rows));

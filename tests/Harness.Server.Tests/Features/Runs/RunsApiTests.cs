@@ -29,6 +29,25 @@ public abstract class RunsApiTests(string provider) : RunTest(provider)
     }
 
     [Fact]
+    public async Task QuarantinedDevice_IsShownAsSuch_AndSkipped_UntilItsProbesPassAgain()
+    {
+        var key = await FarmAsync("PC-01", 2);
+        await HeartbeatAsync(key, new Contracts.Nodes.HeartbeatRequest(Devices: [new("PC-01-D01"), new("PC-01-D02", Quarantined: true)]));
+        var workflow = await PushAsync(Capture);
+
+        var run = await GetRunAsync((await RunAsync(workflow.WorkflowId)).RunId);
+
+        var skipped = run.Devices.Single(d => d.DeviceId == "PC-01-D02");
+        Assert.Equal((DeviceRunStatus.SkippedOffline, FailureReasons.Quarantined), (skipped.Status, skipped.FailureReason));
+        using var admin = Server.Operator();
+        var device = (await admin.GetFromJsonAsync($"{Routes.Devices}/PC-01-D02", Json.DeviceView))!;
+        Assert.NotNull(device.QuarantinedAt);
+        await HeartbeatAsync(key, new Contracts.Nodes.HeartbeatRequest(Devices: [new("PC-01-D01"), new("PC-01-D02", Quarantined: false)]));
+        Assert.Null((await admin.GetFromJsonAsync($"{Routes.Devices}/PC-01-D02", Json.DeviceView))!.QuarantinedAt);
+        Assert.Equal(DeviceRunStatus.Queued, (await GetRunAsync((await RunAsync(workflow.WorkflowId)).RunId)).Devices.Single(d => d.DeviceId == "PC-01-D02").Status);
+    }
+
+    [Fact]
     public async Task Create_EveryTargetKind_SelectsTheNamedDevices()
     {
         await FarmAsync("PC-01", 3);
