@@ -25,7 +25,7 @@ internal sealed record CliContext(
         Console.Out,
         Console.Error,
         !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("TERM") is not "dumb",
-        () => Console.IsOutputRedirected ? Progress.TerminalSize.Unbounded : new(Math.Max(Console.WindowWidth, 20), Math.Max(Console.WindowHeight, 10)),
+        () => Console.IsOutputRedirected ? Progress.TerminalSize.Unbounded : new(Console.WindowWidth is > 0 and var w ? Math.Max(w, 20) : 80, Console.WindowHeight is > 0 and var h ? Math.Max(h, 10) : 24),
         Environment.GetEnvironmentVariable,
         Environment.CurrentDirectory,
         () => new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10) },
