@@ -116,6 +116,8 @@ public sealed partial class HarnessProcess : IAsyncDisposable
         {
             throw new TimeoutException($"pid {_process.Id} still running after {timeout}; output:\n{Output}");
         }
+        // The parameterless wait also waits for the redirected output to be read to its end.
+        _process.WaitForExit();
         return _process.ExitCode;
     }
 
