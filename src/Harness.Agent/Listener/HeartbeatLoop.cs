@@ -69,7 +69,8 @@ public sealed partial class HeartbeatLoop(
             Version: AgentVersion.Current,
             VendorWsOk: inventory.VendorConnectionOk,
             CurrentLoad: status.CurrentLoad,
-            Capacity: o.Capacity,
+            // A devices node runs at most MaxConcurrency tasks at once: that is its capacity.
+            Capacity: o.Devices.Enabled ? o.Devices.MaxConcurrency : o.Capacity,
             Runtimes: o.Runtimes,
             Devices: await inventory.SnapshotAsync(cancellationToken));
         var response = await client.HeartbeatAsync(request, key, cancellationToken);
