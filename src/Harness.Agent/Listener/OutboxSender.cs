@@ -83,14 +83,18 @@ public sealed partial class OutboxSender(
         }
         var key = await credentials.GetKeyAsync(cancellationToken);
         await SendEventsAsync(key, cancellationToken);
-        await SendArtifactsAsync(key, cancellationToken);
     }
 
+    /// <summary>
+    /// Sends events in order, each batch only after every artifact written before it is uploaded: a task's
+    /// final status never reaches the server before its screenshots, so a run that has ended has its artifacts.
+    /// </summary>
     private async Task SendEventsAsync(string key, CancellationToken cancellationToken)
     {
         while (true)
         {
             var files = outbox.PeekEvents(BatchSize);
+            await SendArtifactsAsync(key, cancellationToken);
             if (files.Count == 0)
             {
                 return;

@@ -45,7 +45,7 @@ public sealed partial class PullLoop(
             var waitForSlot = false;
             try
             {
-                var (tasks, askedWait, took) = await PullOnceAsync(stoppingToken);
+                var (items, askedWait, took) = await PullOnceAsync(stoppingToken);
                 if (ConsecutiveFailures > 0)
                 {
                     LogRecovered(logger, options.Value.ServerUrl, ConsecutiveFailures);
@@ -55,7 +55,7 @@ public sealed partial class PullLoop(
                 {
                     waitForSlot = true;
                 }
-                else if (tasks == 0 && askedWait > TimeSpan.Zero && took < askedWait / 2)
+                else if (items == 0 && askedWait > TimeSpan.Zero && took < askedWait / 2)
                 {
                     delay = MinEmptyPullInterval;
                 }
@@ -91,7 +91,7 @@ public sealed partial class PullLoop(
         }
     }
 
-    private async Task<(int Tasks, TimeSpan AskedWait, TimeSpan Took)> PullOnceAsync(CancellationToken cancellationToken)
+    private async Task<(int Items, TimeSpan AskedWait, TimeSpan Took)> PullOnceAsync(CancellationToken cancellationToken)
     {
         var key = await credentials.GetKeyAsync(cancellationToken);
         var free = scheduler.FreeSlots;
@@ -121,7 +121,8 @@ public sealed partial class PullLoop(
         {
             _ = Task.Run(() => ScanAsync(scan, cancellationToken), CancellationToken.None);
         }
-        return (tasks.Count, wait, took);
+        // Cancels and scans are news too: only an answer with nothing in it counts as empty.
+        return (tasks.Count + (response.Cancel?.Count ?? 0) + (response.Scans?.Count ?? 0), wait, took);
     }
 
     /// <summary>Lists the devices and reports them as the scan's result (or why it could not).</summary>

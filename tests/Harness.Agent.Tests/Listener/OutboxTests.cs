@@ -183,6 +183,26 @@ public sealed class OutboxTests : IDisposable
     }
 
     [Fact]
+    public async Task FinalStatus_IsSentOnlyAfterTheScreenshotsBeforeIt_EvenWhenTheUploadMustBeRetried()
+    {
+        var outbox = NewOutbox();
+        await outbox.EnqueueArtifactAsync(new OutboxArtifact(new Dictionary<string, string> { ["event_id"] = "shot" }, "image/png", [1], 30000), default);
+        await outbox.EnqueueAsync(Event(), default);
+        var uploads = 0;
+        var handler = new RecordingHandler(r => r.Path == Routes.NodesArtifacts
+            ? ++uploads == 1 ? RecordingHandler.Problem(HttpStatusCode.ServiceUnavailable, "busy") : RecordingHandler.Json("{}", HttpStatusCode.Created)
+            : RecordingHandler.Json(Accepted));
+        var sender = NewSender(outbox, handler);
+
+        await Assert.ThrowsAsync<HarnessApiException>(() => sender.SendPendingAsync(default));
+        Assert.All(handler.Requests, r => Assert.Equal(Routes.NodesArtifacts, r.Path)); // the event waited
+        await sender.SendPendingAsync(default);
+
+        Assert.Equal([Routes.NodesArtifacts, Routes.NodesArtifacts, Routes.NodesCallback], handler.Requests.Select(r => r.Path));
+        Assert.Equal(0, outbox.PendingCount);
+    }
+
+    [Fact]
     public async Task Artifact_TooLarge_IsDeadLettered_WhileAServerErrorIsRetried()
     {
         var outbox = NewOutbox();

@@ -103,13 +103,28 @@ public sealed class PullLoopTests : IAsyncDisposable
         await _runner.NextStartedAsync();
 
         Answer(cancel: [t1.Ref()]);
-        Assert.Equal(TimeSpan.FromSeconds(1), await _time.TimerArmedAsync()); // an empty answer that came early: no hot loop
+        await NextPullAsync(); // a cancel is news: the next pull goes at once
+        Answer();
+        Assert.Equal(TimeSpan.FromSeconds(1), await _time.TimerArmedAsync());
         _time.Advance(TimeSpan.FromSeconds(1));
-        var third = await NextPullAsync();
+        var fourth = await NextPullAsync();
 
         Assert.Equal(["d1:cancelled"], _runner.Ended);
-        Assert.Empty(third.Holds!);
-        Assert.Equal(2, third.FreeSlots);
+        Assert.Empty(fourth.Holds!);
+        Assert.Equal(2, fourth.FreeSlots);
+    }
+
+    [Fact]
+    public async Task EmptyAnswerThatCameEarly_IsNotFollowedByAHotLoop()
+    {
+        await _loop.StartAsync(default);
+        await NextPullAsync();
+
+        Answer();
+
+        Assert.Equal(TimeSpan.FromSeconds(1), await _time.TimerArmedAsync());
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await NextPullAsync();
     }
 
     [Fact]

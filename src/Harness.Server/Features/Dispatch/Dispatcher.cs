@@ -60,7 +60,11 @@ public sealed partial class Dispatcher(
         await transaction.CommitAsync(cancellationToken);
     }
 
-    /// <summary>Held tasks the agent must stop: ended on the server (cancelled, timed out, lost) or leased to someone else.</summary>
+    /// <summary>
+    /// Held tasks the agent must stop: ended by the server (cancelled, timed out, lost: each of those
+    /// clears the lease owner) or leased to someone else. A task the agent itself reported ended keeps
+    /// its owner and is not listed: there is nothing to stop, and no reason to answer the long-poll.
+    /// </summary>
     private async Task<List<TaskRef>> CancelsAsync(Guid agentId, IReadOnlyList<TaskRef> holds, CancellationToken cancellationToken)
     {
         if (holds.Count == 0)
@@ -68,7 +72,6 @@ public sealed partial class Dispatcher(
             return [];
         }
         var owned = (await LeasedToAsync(agentId, holds, cancellationToken, tracked: false))
-            .Where(r => DeviceRunStatus.IsActive(r.Status))
             .Select(r => (r.RunId, r.DeviceId, r.Attempt))
             .ToHashSet();
         return holds.Where(h => !owned.Contains((h.RunId, h.DeviceId, h.Attempt))).ToList();

@@ -113,6 +113,8 @@ public static class RunsApi
                 state.FailureReason = FailureReasons.Cancelled;
                 state.FinishedAt = now;
                 state.UpdatedAt = now;
+                // No owner: the agent holding it is told to stop at its next pull.
+                state.LeaseOwner = null;
                 state.LeaseExpiresAt = null;
             }
             run.Status = RunStatus.Cancelled;

@@ -87,6 +87,25 @@ public abstract class DispatchTests(string provider) : RunTest(provider)
     }
 
     [Fact]
+    public async Task TaskTheAgentEnded_IsNotListedToCancel_SoTheLongPollKeepsWaiting()
+    {
+        var key = await FarmAsync("PC-01", 1);
+        var workflow = await PushAsync(Capture);
+        await RunAsync(workflow.WorkflowId);
+        var task = Assert.Single((await PullAsync(key, 1)).Tasks);
+
+        var waiting = PullAsync(key, 1, [Ref(task)], waitMs: 30_000);
+        await FinishAsync(key, task);
+        await Task.Delay(300);
+        Assert.False(waiting.IsCompleted, "a finished task is no news: the pull should still be waiting for work");
+
+        var next = await RunAsync(workflow.WorkflowId);
+        var pulled = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Empty(pulled.Cancel);
+        Assert.Equal(next.RunId, Assert.Single(pulled.Tasks).RunId);
+    }
+
+    [Fact]
     public async Task LapsedLease_NotStarted_IsRequeuedWithTheNextAttempt()
     {
         var key = await FarmAsync("PC-01", 1);
