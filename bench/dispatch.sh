@@ -6,7 +6,7 @@
 #    first event (preflight) as the agent reports it — the long-poll wake-up path;
 #  - throughput: the README's 6-step example workflow on every device at once.
 # Writes the figures to docs/benchmarks.md (section "Dispatch").
-# Usage: bench/dispatch.sh [devices=100] [samples=50]
+# Usage: bench/dispatch.sh [devices=100] [samples=50]   (UPLOADS=N sets the agent's upload parallelism, default 4)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -42,7 +42,7 @@ server_pid=$!; pids+=($server_pid)
 for _ in $(seq 1 120); do curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.5; done
 HARNESS_SERVER_URL="http://127.0.0.1:$port" HARNESS_AGENT_NAME=BENCH-01 HARNESS_AGENT_STATE_DIR="$work/agent" \
   NODE_AGENT_SHARED_SECRET=$secret HARNESS_DEVICE_ADAPTER=vendor-ws VENDOR_WS_URL="ws://127.0.0.1:$ws" \
-  MAX_CONCURRENCY_PER_NODE=$devices dotnet "$work/bin/harness.dll" agent >"$work/agent.log" 2>&1 &
+  MAX_CONCURRENCY_PER_NODE=$devices Agent__Devices__UploadParallelism=${UPLOADS:-4} dotnet "$work/bin/harness.dll" agent >"$work/agent.log" 2>&1 &
 agent_pid=$!; pids+=($agent_pid)
 
 python3 bench/dispatch.py "http://127.0.0.1:$port" "$admin" "$devices" "$samples" examples/workflows/login-and-capture.json | tee "$work/results.txt"

@@ -42,19 +42,29 @@ public sealed partial class Dispatcher(
         }
     }
 
-    /// <summary>Extends the lease of every held task still leased to this agent.</summary>
+    /// <summary>
+    /// Extends the lease of every held task still leased to this agent. Agents pull often (every freed
+    /// slot), so only leases past a third of their life are written; agents pull at least every third.
+    /// </summary>
     private async Task RenewAsync(Guid agentId, IReadOnlyList<TaskRef> holds, CancellationToken cancellationToken)
     {
         if (holds.Count == 0)
         {
             return;
         }
+        var now = time.GetUtcNow();
+        var lease = TimeSpan.FromSeconds(options.Value.Dispatch.LeaseSec);
+        var due = now + lease * 2 / 3;
+        bool Due(RunDeviceStateEntity r) => DeviceRunStatus.IsActive(r.Status) && r.LeaseExpiresAt < due;
+        if (!(await LeasedToAsync(agentId, holds, cancellationToken, tracked: false)).Any(Due))
+        {
+            return;
+        }
         await using var transaction = await db.BeginLockedTransactionAsync(HarnessLock.Dispatch, cancellationToken);
         var rows = await LeasedToAsync(agentId, holds, cancellationToken);
-        var expires = time.GetUtcNow().AddSeconds(options.Value.Dispatch.LeaseSec);
-        foreach (var row in rows.Where(r => DeviceRunStatus.IsActive(r.Status)))
+        foreach (var row in rows.Where(Due))
         {
-            row.LeaseExpiresAt = expires;
+            row.LeaseExpiresAt = now + lease;
         }
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
