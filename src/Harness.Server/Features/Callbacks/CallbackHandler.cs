@@ -19,36 +19,11 @@ public sealed partial class CallbackHandler(
     HarnessDbContext db, TimeProvider time, IOptions<HarnessServerOptions> options, DispatchSignal signal,
     Nodes.HeartbeatHandler inventory, ILogger<CallbackHandler> logger)
 {
-    private const int MaxAttempts = 3;
-
     public async Task<IResult> HandleAsync(Guid agentId, IReadOnlyList<CallbackEvent> events, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await ApplyAsync(agentId, events, cancellationToken);
-            }
-            catch (DbUpdateException e) when (attempt < MaxAttempts)
-            {
-                // The same events raced in on two connections; the next attempt sees them as duplicates.
-                LogRetry(logger, agentId, attempt, e);
-                db.ChangeTracker.Clear();
-            }
-            catch (DbUpdateException e)
-            {
-                LogGaveUp(logger, agentId, attempt, e);
-                return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Concurrent update",
-                    detail: "events: the batch kept conflicting with concurrent writes; send it again");
-            }
-            finally
-            {
-                if (db.Database.CurrentTransaction is { } open)
-                {
-                    await open.DisposeAsync();
-                }
-            }
-        }
+        return await ConflictRetry.RunAsync(db, () => ApplyAsync(agentId, events, cancellationToken),
+            (attempt, e) => LogRetry(logger, agentId, attempt, e), (attempt, e) => LogGaveUp(logger, agentId, attempt, e),
+            "events", "the batch kept conflicting with concurrent writes; send it again");
     }
 
     private async Task<IResult> ApplyAsync(Guid agentId, IReadOnlyList<CallbackEvent> events, CancellationToken cancellationToken)

@@ -9,9 +9,6 @@ namespace Harness.Server.Features.Jobs;
 
 public static class JobsApi
 {
-    public const int DefaultLimit = 50;
-    public const int MaxLimit = 500;
-
     public static IEndpointRouteBuilder MapJobsApi(this IEndpointRouteBuilder app)
     {
         // Seed 000 lists jobs at /jobs; /api/jobs is the same listing under the API prefix.
@@ -29,16 +26,7 @@ public static class JobsApi
         HarnessDbContext db, string? limit, string? cursor, string? status, string? type, CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors();
-        var take = DefaultLimit;
-        if (limit is not null && (!int.TryParse(limit, out take) || take < 1 || take > MaxLimit))
-        {
-            errors.Add("limit", $"must be an integer from 1 to {MaxLimit}");
-        }
-        PageCursor? after = null;
-        if (cursor is not null && !PageCursor.TryDecode(cursor, out after))
-        {
-            errors.Add("cursor", "is not a cursor returned by this listing");
-        }
+        var page = PageRequest.Parse(limit, cursor, errors);
         errors.MaxLength("status", status, 16);
         errors.MaxLength("type", type, 32);
         if (errors.HasErrors)
@@ -55,7 +43,7 @@ public static class JobsApi
         {
             query = query.Where(j => j.Type == type);
         }
-        if (after is not null)
+        if (page.After is { } after)
         {
             var at = after.CreatedAt;
             var id = after.Id;
@@ -63,15 +51,10 @@ public static class JobsApi
         }
         var rows = await query
             .OrderByDescending(j => j.CreatedAt).ThenByDescending(j => j.Id)
-            .Take(take + 1)
+            .Take(page.Take + 1)
             .Select(j => new JobView(j.Id, j.Type, j.Status, j.AgentId, j.WorkspaceId, j.ExitCode, j.LastErrorMessage, j.CreatedAt, j.StartedAt, j.FinishedAt))
             .ToListAsync(cancellationToken);
-        string? next = null;
-        if (rows.Count > take)
-        {
-            rows.RemoveAt(rows.Count - 1);
-            next = new PageCursor(rows[^1].CreatedAt, rows[^1].Id).Encode();
-        }
+        var next = page.Trim(rows, j => (j.CreatedAt, j.Id));
         return TypedResults.Ok(new Page<JobView>(rows, next));
     }
 }

@@ -15,39 +15,11 @@ namespace Harness.Server.Features.Nodes;
 /// </summary>
 public sealed partial class HeartbeatHandler(HarnessDbContext db, TimeProvider time, IOptions<HarnessServerOptions> options, ILogger<HeartbeatHandler> logger)
 {
-    private const int MaxAttempts = 3;
-
     public async Task<IResult> HandleAsync(Guid agentId, HeartbeatRequest request, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await ApplyAsync(agentId, request, cancellationToken);
-            }
-            catch (DbUpdateException e) when (attempt < MaxAttempts)
-            {
-                // Two agents raced to insert the same new device; the next attempt sees the winner's row.
-                LogRetry(logger, agentId, attempt, e);
-                db.ChangeTracker.Clear();
-            }
-            catch (DbUpdateException e)
-            {
-                LogGaveUp(logger, agentId, attempt, e);
-                return TypedResults.Problem(
-                    statusCode: StatusCodes.Status503ServiceUnavailable,
-                    title: "Concurrent update",
-                    detail: "devices: the inventory kept conflicting with concurrent writes; send the heartbeat again");
-            }
-            finally
-            {
-                // Rolls back a transaction an attempt left open; a committed one is already over.
-                if (db.Database.CurrentTransaction is { } open)
-                {
-                    await open.DisposeAsync();
-                }
-            }
-        }
+        return await ConflictRetry.RunAsync(db, () => ApplyAsync(agentId, request, cancellationToken),
+            (attempt, e) => LogRetry(logger, agentId, attempt, e), (attempt, e) => LogGaveUp(logger, agentId, attempt, e),
+            "devices", "the inventory kept conflicting with concurrent writes; send the heartbeat again");
     }
 
     private async Task<IResult> ApplyAsync(Guid agentId, HeartbeatRequest request, CancellationToken cancellationToken)

@@ -13,9 +13,6 @@ namespace Harness.Server.Features.Runs;
 /// <summary>Runs: a workflow version or a playbook on a target, one device state per targeted device.</summary>
 public static class RunsApi
 {
-    public const int DefaultLimit = 50;
-    public const int MaxLimit = 500;
-
     public static IEndpointRouteBuilder MapRunsApi(this IEndpointRouteBuilder app)
     {
         var runs = app.MapGroup(Routes.Runs).WithTags("Runs").RequireAuthorization(HarnessAuth.OperatorPolicy);
@@ -37,16 +34,7 @@ public static class RunsApi
         HarnessDbContext db, string? limit, string? cursor, string? status, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "workflow_id")] Guid? workflowId, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "playbook_id")] Guid? playbookId, CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors();
-        var take = DefaultLimit;
-        if (limit is not null && (!int.TryParse(limit, out take) || take < 1 || take > MaxLimit))
-        {
-            errors.Add("limit", $"must be an integer from 1 to {MaxLimit}");
-        }
-        PageCursor? after = null;
-        if (cursor is not null && !PageCursor.TryDecode(cursor, out after))
-        {
-            errors.Add("cursor", "is not a cursor returned by this listing");
-        }
+        var page = PageRequest.Parse(limit, cursor, errors);
         if (status is not null && status is not (RunStatus.Queued or RunStatus.Running or RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled))
         {
             errors.Add("status", "must be queued, running, succeeded, failed or cancelled");
@@ -68,19 +56,14 @@ public static class RunsApi
         {
             query = query.Where(r => r.PlaybookId == playbookId);
         }
-        if (after is not null)
+        if (page.After is { } after)
         {
             var at = after.CreatedAt;
             var id = after.Id;
             query = query.Where(r => r.CreatedAt < at || (r.CreatedAt == at && r.Id.CompareTo(id) < 0));
         }
-        var rows = await query.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id).Take(take + 1).ToListAsync(cancellationToken);
-        string? next = null;
-        if (rows.Count > take)
-        {
-            rows.RemoveAt(rows.Count - 1);
-            next = new PageCursor(rows[^1].CreatedAt, rows[^1].Id).Encode();
-        }
+        var rows = await query.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id).Take(page.Take + 1).ToListAsync(cancellationToken);
+        var next = page.Trim(rows, r => (r.CreatedAt, r.Id));
         var summaries = await RunViews.SummariesAsync(db, rows, cancellationToken);
         return TypedResults.Ok(new Page<RunSummary>(summaries, next));
     }

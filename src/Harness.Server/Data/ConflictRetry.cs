@@ -1,0 +1,41 @@
+namespace Harness.Server.Data;
+
+/// <summary>
+/// Runs a unit of work that may lose a race on a unique index (two requests inserting the same row)
+/// again with a clean change tracker; after <see cref="MaxAttempts"/> it answers 503, never 500.
+/// Whatever transaction an attempt left open is rolled back before the next.
+/// </summary>
+public static class ConflictRetry
+{
+    public const int MaxAttempts = 3;
+
+    public static async Task<IResult> RunAsync(
+        HarnessDbContext db, Func<Task<IResult>> attempt, Action<int, Exception> onRetry, Action<int, Exception> onGiveUp, string field, string retryAdvice)
+    {
+        for (var n = 1; ; n++)
+        {
+            try
+            {
+                return await attempt();
+            }
+            catch (Microsoft.EntityFrameworkCore.DbUpdateException e) when (n < MaxAttempts)
+            {
+                onRetry(n, e);
+                db.ChangeTracker.Clear();
+            }
+            catch (Microsoft.EntityFrameworkCore.DbUpdateException e)
+            {
+                onGiveUp(n, e);
+                return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Concurrent update", detail: $"{field}: {retryAdvice}");
+            }
+            finally
+            {
+                // Rolls back a transaction an attempt left open; a committed one is already over.
+                if (db.Database.CurrentTransaction is { } open)
+                {
+                    await open.DisposeAsync();
+                }
+            }
+        }
+    }
+}
