@@ -6,6 +6,12 @@ internal static class Formatting
 {
     public static string Ago(DateTimeOffset? at, DateTimeOffset now) => at is { } t ? $"{Duration(now - t)} ago" : "never";
 
+    /// <summary>How long something took: tenths of a second below 10 s (a run on a small farm takes less than one).</summary>
+    public static string Elapsed(TimeSpan span) =>
+        span >= TimeSpan.Zero && span.TotalSeconds < 10
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{span.TotalSeconds:0.0}s")
+            : Duration(span);
+
     public static string Duration(TimeSpan span)
     {
         if (span < TimeSpan.Zero)

@@ -120,7 +120,7 @@ internal static class RunProgressView
     {
         var what = run.WorkflowName is { } name ? $"{name}{(run.Version is { } v ? $" v{v.ToString(CultureInfo.InvariantCulture)}" : "")}"
             : run.PlaybookId is { } p ? $"playbook {p}" : $"workflow {run.WorkflowId}";
-        var elapsed = run.StartedAt is { } started ? $" · {Formatting.Duration((run.FinishedAt ?? now) - started)}" : "";
+        var elapsed = run.StartedAt is { } started ? $" · {Formatting.Elapsed((run.FinishedAt ?? now) - started)}" : "";
         return $"Run {run.RunId} {what} · {run.Status}{elapsed}";
     }
 
@@ -141,7 +141,7 @@ internal static class RunProgressView
     /// <summary>The closing line: <c>Run … succeeded: 48 succeeded, 2 skipped_offline of 50 devices in 1m12s.</c></summary>
     public static string Summary(RunSummary run, DateTimeOffset now)
     {
-        var took = run.StartedAt is { } started ? $" in {Formatting.Duration((run.FinishedAt ?? now) - started)}" : "";
+        var took = run.StartedAt is { } started ? $" in {Formatting.Elapsed((run.FinishedAt ?? now) - started)}" : "";
         var counts = string.Join(", ", States.Where(s => s.Count(run.Counts) > 0).Select(s => $"{s.Count(run.Counts).ToString(CultureInfo.InvariantCulture)} {s.Status}"));
         return $"Run {run.RunId} {run.Status}: {(counts.Length == 0 ? "no devices" : counts)} of {run.Counts.Total.ToString(CultureInfo.InvariantCulture)} devices{took}.";
     }
