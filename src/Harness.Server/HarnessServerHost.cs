@@ -83,6 +83,10 @@ public static class HarnessServerHost
         services.TryAddSingleton<IArtifactStore, FileArtifactStore>();
         services.TryAddSingleton<LeaseSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<LeaseSweeper>());
+        if (database.Provider == DatabaseOptions.Postgres)
+        {
+            services.AddHostedService<PostgresDispatchNotifier>();
+        }
 
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<HarnessServerOptions>>(
             (kestrel, harness) =>

@@ -21,10 +21,21 @@ public sealed class TestServer : IAsyncDisposable
     private readonly Dictionary<string, string?> _configuration;
     private WebApplication? _app;
 
-    private TestServer(TestDatabase database, Dictionary<string, string?> configuration)
+    private readonly bool _ownsDatabase;
+
+    private TestServer(TestDatabase database, Dictionary<string, string?> configuration, bool ownsDatabase = true)
     {
         Database = database;
         _configuration = configuration;
+        _ownsDatabase = ownsDatabase;
+    }
+
+    /// <summary>A second server replica on this server's database (its own process state, clock and port).</summary>
+    public async Task<TestServer> StartReplicaAsync()
+    {
+        var replica = new TestServer(Database, new Dictionary<string, string?>(_configuration), ownsDatabase: false);
+        await replica.StartAppAsync();
+        return replica;
     }
 
     public TestDatabase Database { get; }
@@ -111,6 +122,10 @@ public sealed class TestServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAppAsync();
+        if (!_ownsDatabase)
+        {
+            return;
+        }
         await Database.DisposeAsync();
         if (_configuration.TryGetValue("Harness:Artifacts:Root", out var artifacts) && artifacts is not null && Directory.Exists(artifacts)
             && Path.GetFileName(artifacts).StartsWith("harness-artifacts-", StringComparison.Ordinal))

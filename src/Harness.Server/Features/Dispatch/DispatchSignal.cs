@@ -2,19 +2,52 @@ namespace Harness.Server.Features.Dispatch;
 
 /// <summary>
 /// Wakes long-polling pulls the moment there may be work for them: a run was created, a device
-/// became free, a run was cancelled, a scan was requested. In-process only; pulls on other replicas
-/// notice new work at their next re-check (every <see cref="RecheckInterval"/>).
+/// became free, a run was cancelled, a scan was requested. On PostgreSQL the news also goes to the
+/// other server replicas (<see cref="PostgresDispatchNotifier"/>); pulls re-check every
+/// <see cref="RecheckInterval"/> in any case, so a lost notification costs at most that.
 /// </summary>
 public sealed class DispatchSignal
 {
     public static readonly TimeSpan RecheckInterval = TimeSpan.FromSeconds(1);
 
     private TaskCompletionSource _changed = NewSource();
+    private readonly AsyncPending _published = new();
 
-    /// <summary>A task that completes at the next <see cref="Notify"/>.</summary>
+    /// <summary>A task that completes at the next <see cref="Notify"/> (or news from another replica).</summary>
     public Task Changed => Volatile.Read(ref _changed).Task;
 
-    public void Notify() => Interlocked.Exchange(ref _changed, NewSource()).TrySetResult();
+    /// <summary>Something changed here: wake this process's pulls and tell the other replicas.</summary>
+    public void Notify()
+    {
+        WakeLocal();
+        _published.Set();
+    }
+
+    /// <summary>Wakes this process's pulls only (news that came from another replica).</summary>
+    public void WakeLocal() => Interlocked.Exchange(ref _changed, NewSource()).TrySetResult();
+
+    /// <summary>Completes when there is news to publish to other replicas; bursts coalesce into one.</summary>
+    internal Task WaitForNewsAsync(CancellationToken cancellationToken) => _published.WaitAsync(cancellationToken);
 
     private static TaskCompletionSource NewSource() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
+
+/// <summary>A coalescing flag: many <see cref="Set"/> calls before a wait make one wake-up.</summary>
+internal sealed class AsyncPending
+{
+    private readonly SemaphoreSlim _signal = new(0, 1);
+
+    public void Set()
+    {
+        try
+        {
+            _signal.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already pending.
+        }
+    }
+
+    public Task WaitAsync(CancellationToken cancellationToken) => _signal.WaitAsync(cancellationToken);
 }
