@@ -207,6 +207,7 @@ public sealed partial class CallbackHandler(
             scan.Result = Scans.ScanResults.Serialize(e.Devices!.Count, added, missing, e.Devices!.Select(d => d.DeviceId!).ToList());
         }
         scan.FinishedAt = e.At ?? now;
+        await Scans.ScanJobsMirror.SyncAsync(db, scan, cancellationToken);
         return null;
     }
 

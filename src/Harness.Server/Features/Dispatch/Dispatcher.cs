@@ -112,6 +112,7 @@ public sealed partial class Dispatcher(
         {
             scan.Status = ScanStatus.Running;
             scan.StartedAt = now;
+            await Scans.ScanJobsMirror.SyncAsync(db, scan, cancellationToken);
         }
         var skipped = new HashSet<Guid>();
         var tasks = freeSlots > 0 ? await LeaseTasksAsync(agentId, freeSlots, now, skipped, cancellationToken) : [];

@@ -38,12 +38,41 @@ public sealed partial class LeaseSweeper(
         }
     }
 
-    /// <summary>One pass; returns how many tasks it changed.</summary>
+    /// <summary>One pass; returns how many tasks and scans it changed.</summary>
     public async Task<int> SweepAsync(CancellationToken cancellationToken)
     {
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<HarnessDbContext>();
         var now = time.GetUtcNow();
+        return await SweepScansAsync(db, now, cancellationToken) + await SweepTasksAsync(db, now, cancellationToken);
+    }
+
+    /// <summary>A scan no agent carried out within its deadline fails, so nothing stays pending for ever.</summary>
+    private async Task<int> SweepScansAsync(HarnessDbContext db, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var overdue = now - Scans.ScanJobsMirror.Deadline;
+        var open = db.ScanJobs.Where(s => (s.Status == Contracts.Dispatch.ScanStatus.Pending || s.Status == Contracts.Dispatch.ScanStatus.Running) && s.RequestedAt < overdue);
+        if (!await open.AnyAsync(cancellationToken))
+        {
+            return 0;
+        }
+        // Under the dispatch lock, like the callbacks that would complete these scans.
+        await using var transaction = await db.BeginLockedTransactionAsync(HarnessLock.Dispatch, cancellationToken);
+        var scans = await open.ToListAsync(cancellationToken);
+        foreach (var scan in scans)
+        {
+            scan.Status = Contracts.Dispatch.ScanStatus.Failed;
+            scan.FinishedAt = now;
+            scan.LastErrorMessage = $"the node did not report the scan within {Scans.ScanJobsMirror.Deadline.TotalMinutes:F0} minutes (offline, or no devices runtime)";
+            await Scans.ScanJobsMirror.SyncAsync(db, scan, cancellationToken);
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return scans.Count;
+    }
+
+    private async Task<int> SweepTasksAsync(HarnessDbContext db, DateTimeOffset now, CancellationToken cancellationToken)
+    {
         var due = await db.RunDeviceStates.AsNoTracking()
             .AnyAsync(s => (s.LeaseExpiresAt < now || s.DeadlineAt < now)
                 && (s.Status == DeviceRunStatus.Dispatched || s.Status == DeviceRunStatus.Preflight || s.Status == DeviceRunStatus.Running || s.Status == DeviceRunStatus.Waiting), cancellationToken);

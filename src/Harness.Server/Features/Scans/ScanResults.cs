@@ -12,8 +12,13 @@ public static class ScanResults
         JsonSerializer.Serialize(new Stored(found, added, missing, deviceIds), ScanJson.Default.Stored);
 
     public static Stored? Parse(string? json) => json is null ? null : JsonSerializer.Deserialize(json, ScanJson.Default.Stored);
+
+    public sealed record Spec(string NodeId);
+
+    public static string SpecFor(string nodeId) => JsonSerializer.Serialize(new Spec(nodeId), ScanJson.Default.Spec);
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(ScanResults.Stored))]
+[JsonSerializable(typeof(ScanResults.Spec))]
 internal sealed partial class ScanJson : JsonSerializerContext;

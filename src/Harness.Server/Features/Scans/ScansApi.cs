@@ -48,6 +48,10 @@ public static class ScansApi
         var now = time.GetUtcNow();
         var scans = agents.Select(a => new ScanJobEntity { Id = Guid.NewGuid(), AgentId = a.Id, Status = ScanStatus.Pending, RequestedBy = user.Actor(), RequestedAt = now }).ToList();
         db.ScanJobs.AddRange(scans);
+        foreach (var scan in scans)
+        {
+            ScanJobsMirror.Add(db, scan, agents.Single(a => a.Id == scan.AgentId).Name);
+        }
         AuditLog.Record(db, now, user.Actor(), "scan.requested", request?.NodeId ?? "*", new { scans = scans.Count });
         await db.SaveChangesAsync(cancellationToken);
         signal.Notify();

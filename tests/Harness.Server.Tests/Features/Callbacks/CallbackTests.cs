@@ -9,6 +9,7 @@ using Harness.Contracts.Runs;
 using Harness.Server.Tests.Features.Runs;
 using Harness.Testing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Harness.Server.Tests.Features.Callbacks;
 
@@ -169,8 +170,27 @@ public abstract class CallbackTests(string provider) : RunTest(provider)
         Assert.Equal(3, done.Result!.Found);
         Assert.Equal(["PC-01-D03"], done.Result.Added);
         Assert.Equal(3, done.Result.Devices.Single(d => d.DeviceId == "PC-01-D03").IndexNo);
+        var job = Assert.Single((await admin.GetFromJsonAsync(Routes.Jobs, Json.PageJobView))!.Items);
+        Assert.Equal((scan.ScanId, "scan", ScanStatus.Succeeded), (job.Id, job.Type, job.Status));
         var unknown = await admin.PostAsJsonAsync(Routes.NodesScan, new ScanRequest("PC-99"), Json.ScanRequest);
         await AssertProblemAsync(unknown, HttpStatusCode.BadRequest, "node_id");
+    }
+
+    [Fact]
+    public async Task Scan_NoNodeCarriesOut_FailsAfterItsDeadline_AndSoDoesItsJob()
+    {
+        await FarmAsync("PC-01", 1);
+        using var admin = Server.Operator();
+        var requested = await admin.PostAsJsonAsync(Routes.NodesScan, new ScanRequest(), Json.ScanRequest);
+        var scan = Assert.Single((await requested.Content.ReadFromJsonAsync(Json.IReadOnlyListScanJobView))!);
+
+        Server.Time.Advance(TimeSpan.FromMinutes(11));
+        await Server.Services.GetRequiredService<Harness.Server.Features.Dispatch.LeaseSweeper>().SweepAsync(CancellationToken.None);
+
+        var failed = (await admin.GetFromJsonAsync($"{Routes.NodesScan}/{scan.ScanId}", Json.ScanJobView))!;
+        Assert.Equal(ScanStatus.Failed, failed.Status);
+        Assert.Contains("did not report", failed.LastErrorMessage, StringComparison.Ordinal);
+        Assert.Equal(ScanStatus.Failed, Assert.Single((await admin.GetFromJsonAsync(Routes.Jobs, Json.PageJobView))!.Items).Status);
     }
 
     [Fact]
