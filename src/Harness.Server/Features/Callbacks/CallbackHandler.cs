@@ -34,8 +34,10 @@ public sealed partial class CallbackHandler(
         var seen = (await db.CallbackEvents.AsNoTracking().Where(c => ids.Contains(c.EventId)).Select(c => c.EventId).ToListAsync(cancellationToken))
             .ToHashSet(StringComparer.Ordinal);
         var runIds = events.Where(e => e.RunId is not null).Select(e => e.RunId!.Value).Distinct().ToList();
-        var states = (await db.RunDeviceStates.Where(s => runIds.Contains(s.RunId)).ToListAsync(cancellationToken))
+        var deviceIds = events.Where(e => e.DeviceId is not null).Select(e => e.DeviceId!).Distinct().ToList();
+        var states = (await db.RunDeviceStates.Where(s => runIds.Contains(s.RunId) && deviceIds.Contains(s.DeviceId)).ToListAsync(cancellationToken))
             .ToDictionary(s => (s.RunId, s.DeviceId));
+        var knownRuns = (await db.Runs.AsNoTracking().Where(r => runIds.Contains(r.Id)).Select(r => r.Id).ToListAsync(cancellationToken)).ToHashSet();
         var scanIds = events.Where(e => e.ScanId is not null).Select(e => e.ScanId!.Value).Distinct().ToList();
         var scans = await db.ScanJobs.Where(s => scanIds.Contains(s.Id)).ToDictionaryAsync(s => s.Id, cancellationToken);
 
@@ -47,7 +49,7 @@ public sealed partial class CallbackHandler(
             {
                 if (!states.TryGetValue((e.RunId!.Value, e.DeviceId!), out var state))
                 {
-                    return runIds.Count > 0 && states.Keys.Any(k => k.RunId == e.RunId)
+                    return knownRuns.Contains(e.RunId!.Value)
                         ? Problems.Field(StatusCodes.Status400BadRequest, "Unknown device", $"events[{i}].device_id", $"device '{e.DeviceId}' is not part of run {e.RunId}")
                         : Problems.Field(StatusCodes.Status400BadRequest, "Unknown run", $"events[{i}].run_id", $"no run '{e.RunId}'");
                 }

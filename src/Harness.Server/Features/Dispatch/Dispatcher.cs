@@ -129,18 +129,20 @@ public sealed partial class Dispatcher(
     private async Task<List<DeviceTask>> LeaseTasksAsync(Guid agentId, int freeSlots, DateTimeOffset now, HashSet<Guid> skipped, CancellationToken cancellationToken)
     {
         var dispatch = options.Value.Dispatch;
+        // Choose on keys alone; only the chosen rows (and their compiled workflows) are loaded afterwards.
         var queued = await (
                 from s in db.RunDeviceStates
                 join r in db.Runs on s.RunId equals r.Id
                 where s.AgentId == agentId && s.Status == DeviceRunStatus.Queued && (r.Status == RunStatus.Queued || r.Status == RunStatus.Running)
-                select new { State = s, Run = r })
+                select new { s.RunId, s.DeviceId, RunCreatedAt = r.CreatedAt, r.Concurrency })
+            .AsNoTracking()
             .ToListAsync(cancellationToken);
         if (queued.Count == 0)
         {
             return [];
         }
-        var deviceIds = queued.Select(q => q.State.DeviceId).Distinct().ToList();
-        var runIds = queued.Select(q => q.Run.Id).Distinct().ToList();
+        var deviceIds = queued.Select(q => q.DeviceId).Distinct().ToList();
+        var runIds = queued.Select(q => q.RunId).Distinct().ToList();
         var busy = (await db.RunDeviceStates.AsNoTracking()
                 .Where(s => deviceIds.Contains(s.DeviceId) && (s.Status == DeviceRunStatus.Dispatched || s.Status == DeviceRunStatus.Preflight || s.Status == DeviceRunStatus.Running || s.Status == DeviceRunStatus.Waiting))
                 .Select(s => s.DeviceId).ToListAsync(cancellationToken))
@@ -151,32 +153,57 @@ public sealed partial class Dispatcher(
             .ToDictionary(a => a.RunId, a => a.Count);
         var devices = await db.Devices.AsNoTracking().Where(d => deviceIds.Contains(d.DeviceId)).ToDictionaryAsync(d => d.DeviceId, StringComparer.Ordinal, cancellationToken);
 
-        var tasks = new List<DeviceTask>();
-        var owner = agentId.ToString();
+        var chosen = new List<(Guid RunId, string DeviceId)>();
+        var unrunnable = new List<(Guid RunId, string DeviceId, string Reason)>();
         // Oldest run first (FIFO per device); within a run, by index_no, so devices take turns.
-        foreach (var q in queued.OrderBy(q => q.Run.CreatedAt).ThenBy(q => q.Run.Id)
-                     .ThenBy(q => devices.GetValueOrDefault(q.State.DeviceId)?.IndexNo ?? int.MaxValue).ThenBy(q => q.State.DeviceId, StringComparer.Ordinal))
+        foreach (var q in queued.OrderBy(q => q.RunCreatedAt).ThenBy(q => q.RunId)
+                     .ThenBy(q => devices.GetValueOrDefault(q.DeviceId)?.IndexNo ?? int.MaxValue).ThenBy(q => q.DeviceId, StringComparer.Ordinal))
         {
-            if (tasks.Count >= freeSlots)
+            if (chosen.Count >= freeSlots)
             {
                 break;
             }
-            var (state, run) = (q.State, q.Run);
-            if (busy.Contains(state.DeviceId) || active.GetValueOrDefault(run.Id) >= run.Concurrency)
+            if (busy.Contains(q.DeviceId) || active.GetValueOrDefault(q.RunId) >= q.Concurrency)
             {
                 continue;
             }
-            var device = devices.GetValueOrDefault(state.DeviceId);
+            var device = devices.GetValueOrDefault(q.DeviceId);
             if (device is null || device.QuarantinedAt is not null)
             {
                 // Deleted or quarantined since the run was created: it cannot run here.
-                state.Status = DeviceRunStatus.SkippedOffline;
-                state.FailureReason = device is null ? FailureReasons.Offline : FailureReasons.Quarantined;
-                state.FinishedAt = now;
-                state.UpdatedAt = now;
-                skipped.Add(run.Id);
+                unrunnable.Add((q.RunId, q.DeviceId, device is null ? FailureReasons.Offline : FailureReasons.Quarantined));
                 continue;
             }
+            chosen.Add((q.RunId, q.DeviceId));
+            busy.Add(q.DeviceId);
+            active[q.RunId] = active.GetValueOrDefault(q.RunId) + 1;
+        }
+        if (chosen.Count == 0 && unrunnable.Count == 0)
+        {
+            return [];
+        }
+
+        var keys = chosen.Concat(unrunnable.Select(u => (u.RunId, u.DeviceId))).ToHashSet();
+        var keyRuns = keys.Select(k => k.RunId).Distinct().ToList();
+        var keyDevices = keys.Select(k => k.DeviceId).Distinct().ToList();
+        var rows = (await db.RunDeviceStates.Where(s => keyRuns.Contains(s.RunId) && keyDevices.Contains(s.DeviceId)).ToListAsync(cancellationToken))
+            .Where(s => keys.Contains((s.RunId, s.DeviceId)))
+            .ToDictionary(s => (s.RunId, s.DeviceId));
+        var runs = await db.Runs.AsNoTracking().Where(r => keyRuns.Contains(r.Id)).ToDictionaryAsync(r => r.Id, cancellationToken);
+        foreach (var (runId, deviceId, reason) in unrunnable)
+        {
+            var state = rows[(runId, deviceId)];
+            state.Status = DeviceRunStatus.SkippedOffline;
+            state.FailureReason = reason;
+            state.FinishedAt = now;
+            state.UpdatedAt = now;
+            skipped.Add(runId);
+        }
+        var tasks = new List<DeviceTask>(chosen.Count);
+        var owner = agentId.ToString();
+        foreach (var key in chosen)
+        {
+            var (state, run, device) = (rows[key], runs[key.RunId], devices[key.DeviceId]);
             var workflow = JsonSerializer.Deserialize(state.CompiledWorkflow!, HarnessJsonContext.Default.WorkflowDefinition)!;
             var deadline = now + TaskBudget.Of(workflow, run, dispatch);
             state.Status = DeviceRunStatus.Dispatched;
@@ -185,8 +212,6 @@ public sealed partial class Dispatcher(
             state.LeaseExpiresAt = now.AddSeconds(dispatch.LeaseSec);
             state.DeadlineAt = deadline.AddSeconds(dispatch.DeadlineMarginSec);
             state.UpdatedAt = now;
-            busy.Add(state.DeviceId);
-            active[run.Id] = active.GetValueOrDefault(run.Id) + 1;
             tasks.Add(new DeviceTask(
                 run.Id, state.DeviceId, device.RuntimeHandle ?? device.DeviceId, device.IndexNo, state.Attempt, state.LeaseExpiresAt.Value,
                 run.Concurrency, run.Subject ?? "_", workflow, run.StepTimeoutMs, run.UploadTimeoutMs, deadline));

@@ -75,6 +75,8 @@ public abstract class CallbackTests(string provider) : RunTest(provider)
         await AssertProblemAsync(response, HttpStatusCode.BadRequest, "events[1].status");
         var unknownRun = await PostCallbackAsync(key, Status(task, DeviceRunStatus.Running) with { RunId = Guid.NewGuid() });
         await AssertProblemAsync(unknownRun, HttpStatusCode.BadRequest, "events[0].run_id");
+        var unknownDevice = await PostCallbackAsync(key, Status(task, DeviceRunStatus.Running) with { DeviceId = "not-in-run" });
+        await AssertProblemAsync(unknownDevice, HttpStatusCode.BadRequest, "events[0].device_id");
         using var agent = Server.Agent(key);
         var wrongType = await agent.PostAsync(Routes.NodesCallback, RawJson("""{"events":[{"event_id":"e1","type":"device.status","attempt":"one"}]}"""));
         Assert.Equal(HttpStatusCode.BadRequest, wrongType.StatusCode);
