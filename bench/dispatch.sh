@@ -79,7 +79,10 @@ cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
   echo "| $devices | $(field wall_s "$throughput") | $(field tasks_per_s "$throughput") | $(field steps_per_s "$throughput") | $(field task_p50_ms "$throughput") | $(field task_max_ms "$throughput") | $(field artifacts "$throughput") | $server_rss | $agent_rss |"
   echo
   echo "For comparison, an agent that polled every 5 s instead of long-polling would add 2.5 s on"
-  echo "average (up to 5 s) to every dispatch. No peer is named for this path."
+  echo "average (up to 5 s) to every dispatch. No peer is named for this path. On this machine the"
+  echo "server, PostgreSQL, the agent and the simulator share the CPU; a device's final status is sent"
+  echo "only after its screenshot is stored, so the wall time includes every upload (UPLOADS=N raises"
+  echo "the agent's upload parallelism, 4 by default)."
 } >"$work/section.md"
 
 doc=docs/benchmarks.md
