@@ -81,5 +81,5 @@ internal static class DashboardCommand
 
     private static string Percent(double? ratio) => ratio is { } r ? (r * 100).ToString("0.#", CultureInfo.InvariantCulture) + "%" : "-";
 
-    private static string Millis(long? ms) => ms is { } v ? Formatting.Duration(TimeSpan.FromMilliseconds(v)) : "-";
+    private static string Millis(long? ms) => ms is { } v ? Formatting.Elapsed(TimeSpan.FromMilliseconds(v)) : "-";
 }
