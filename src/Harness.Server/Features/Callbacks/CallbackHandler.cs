@@ -71,6 +71,11 @@ public sealed partial class CallbackHandler(
             }
         }
 
+        if (events.Any(e => e.Type == CallbackTypes.Step))
+        {
+            // One read for the batch: step events then find their rows in the change tracker.
+            await db.RunSteps.Where(st => runIds.Contains(st.RunId) && deviceIds.Contains(st.DeviceId)).LoadAsync(cancellationToken);
+        }
         var results = new List<CallbackResult>(events.Count);
         var touched = new HashSet<Guid>();
         var freed = false;
@@ -85,7 +90,7 @@ public sealed partial class CallbackHandler(
             string? ignored = e.Type switch
             {
                 CallbackTypes.DeviceStatus => ApplyStatus(states[(e.RunId!.Value, e.DeviceId!)], e, agentId, now, leaseUntil, ref freed),
-                CallbackTypes.Step => await ApplyStepAsync(states[(e.RunId!.Value, e.DeviceId!)], e, agentId, now, leaseUntil, cancellationToken),
+                CallbackTypes.Step => ApplyStep(states[(e.RunId!.Value, e.DeviceId!)], e, agentId, now, leaseUntil),
                 _ => await ApplyScanAsync(scans[e.ScanId!.Value], e, agentId, now, cancellationToken),
             };
             if (e.RunId is { } runId && ignored is null)
@@ -156,15 +161,14 @@ public sealed partial class CallbackHandler(
         return null;
     }
 
-    private async Task<string?> ApplyStepAsync(RunDeviceStateEntity state, CallbackEvent e, Guid agentId, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
+    private string? ApplyStep(RunDeviceStateEntity state, CallbackEvent e, Guid agentId, DateTimeOffset now, DateTimeOffset leaseUntil)
     {
         if (e.Attempt != state.Attempt)
         {
             return $"attempt {e.Attempt} is not the device's current attempt {state.Attempt}";
         }
         var report = e.Step!;
-        var row = db.RunSteps.Local.SingleOrDefault(s => s.RunId == state.RunId && s.DeviceId == state.DeviceId && s.StepId == report.StepId && s.Attempt == state.Attempt)
-            ?? await db.RunSteps.SingleOrDefaultAsync(s => s.RunId == state.RunId && s.DeviceId == state.DeviceId && s.StepId == report.StepId && s.Attempt == state.Attempt, cancellationToken);
+        var row = db.RunSteps.Local.SingleOrDefault(s => s.RunId == state.RunId && s.DeviceId == state.DeviceId && s.StepId == report.StepId && s.Attempt == state.Attempt);
         if (row is null)
         {
             row = new RunStepEntity { RunId = state.RunId, DeviceId = state.DeviceId, StepId = report.StepId!, Type = report.Type!, Attempt = state.Attempt, Status = report.Status! };
