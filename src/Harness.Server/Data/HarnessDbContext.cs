@@ -29,13 +29,6 @@ public abstract class HarnessDbContext(DbContextOptions options) : DbContext(opt
     public DbSet<OperatorTokenEntity> OperatorTokens => Set<OperatorTokenEntity>();
 
     /// <summary>
-    /// Starts a transaction in which this context alone allocates new index numbers (every server
-    /// replica included) until the transaction ends. Each provider locks its own way.
-    /// </summary>
-    public Task<IDbContextTransaction> BeginDeviceIndexTransactionAsync(CancellationToken cancellationToken) =>
-        BeginLockedTransactionAsync(HarnessLock.DeviceIndex, cancellationToken);
-
-    /// <summary>
     /// Starts a transaction that holds <paramref name="key"/> until it ends, across every server replica:
     /// a PostgreSQL advisory lock, or SQLite's database write lock.
     /// </summary>
@@ -43,6 +36,19 @@ public abstract class HarnessDbContext(DbContextOptions options) : DbContext(opt
 
     /// <summary>Takes <paramref name="key"/> as well inside the current transaction (always after the locks it already holds).</summary>
     public abstract Task AcquireLockAsync(HarnessLock key, CancellationToken cancellationToken);
+
+    /// <summary>Holds <paramref name="key"/> until the current transaction ends, starting one when there is none.</summary>
+    public async Task LockAsync(HarnessLock key, CancellationToken cancellationToken)
+    {
+        if (Database.CurrentTransaction is null)
+        {
+            await BeginLockedTransactionAsync(key, cancellationToken);
+        }
+        else
+        {
+            await AcquireLockAsync(key, cancellationToken);
+        }
+    }
 
     /// <summary>The column type JSON documents are stored in (<c>jsonb</c> on PostgreSQL, text on SQLite).</summary>
     protected abstract string JsonColumnType { get; }

@@ -102,14 +102,7 @@ public sealed partial class HeartbeatHandler(HarnessDbContext db, TimeProvider t
                 if (nextIndex is null)
                 {
                     // Numbering reads the highest index_no and writes above it: one heartbeat at a time, across replicas.
-                    if (db.Database.CurrentTransaction is null)
-                    {
-                        await db.BeginDeviceIndexTransactionAsync(cancellationToken);
-                    }
-                    else
-                    {
-                        await db.AcquireLockAsync(HarnessLock.DeviceIndex, cancellationToken);
-                    }
+                    await db.LockAsync(HarnessLock.DeviceIndex, cancellationToken);
                     nextIndex = (await db.Devices.MaxAsync(d => d.IndexNo, cancellationToken) ?? 0) + 1;
                 }
                 device = new DeviceEntity
