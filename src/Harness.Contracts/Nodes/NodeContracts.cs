@@ -23,7 +23,9 @@ public sealed record HeartbeatRequest(
     int? Capacity = null,
     IReadOnlyList<string>? Runtimes = null,
     string? Endpoint = null,
-    IReadOnlyList<DeviceReport>? Devices = null);
+    IReadOnlyList<DeviceReport>? Devices = null,
+    string? Region = null,
+    IReadOnlyDictionary<string, string>? Labels = null);
 
 /// <summary>One device as the agent sees it right now.</summary>
 public sealed record DeviceReport(
@@ -53,7 +55,12 @@ public sealed record HeartbeatResponse(
     string NodeId,
     DateTimeOffset ServerTime,
     int OnlineWindowSec,
-    int DevicesAccepted);
+    int DevicesAccepted,
+    /// <summary>
+    /// The key the server presents on this agent's Runtime Agent API (<c>Authorization: Bearer</c>).
+    /// Derived per agent from the server's runtime secret; the agent accepts no other.
+    /// </summary>
+    string? RuntimeKey = null);
 
 /// <summary><c>GET /api/nodes/status</c>: every device by index_no, Online or Offline.</summary>
 public sealed record NodeStatusResponse(
