@@ -142,10 +142,5 @@ public static class HarnessServerHost
         return app;
     }
 
-    public static void ConfigureJson(JsonSerializerOptions options)
-    {
-        options.TypeInfoResolverChain.Insert(0, HarnessJsonContext.Default);
-        options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
-        options.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
-    }
+    public static void ConfigureJson(JsonSerializerOptions options) => HarnessJsonOptions.Configure(options);
 }
