@@ -16,6 +16,7 @@ using Harness.Server.Features.Runs;
 using Harness.Server.Features.Scans;
 using Harness.Server.Features.Tokens;
 using Harness.Server.Features.Workflows;
+using Harness.Server.Features.Workspaces;
 using Harness.Server.Http;
 using Harness.Server.Security;
 using Microsoft.AspNetCore.Authentication;
@@ -83,6 +84,15 @@ public static class HarnessServerHost
         services.TryAddSingleton<IArtifactStore, FileArtifactStore>();
         services.TryAddSingleton<LeaseSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<LeaseSweeper>());
+        services.TryAddSingleton<RuntimeKeys>();
+        services.TryAddSingleton<RuntimeAgents>();
+        services.AddHttpClient(RuntimeAgents.HttpClientName)
+            .ConfigureHttpClient((sp, http) => RuntimeAgents.Configure(http, sp.GetRequiredService<IOptions<HarnessServerOptions>>()));
+        services.TryAddScoped<WorkspaceService>();
+        services.TryAddSingleton<AgentHealthChecker>();
+        services.AddHostedService(sp => sp.GetRequiredService<AgentHealthChecker>());
+        services.TryAddSingleton<WorkspaceReconciler>();
+        services.AddHostedService(sp => sp.GetRequiredService<WorkspaceReconciler>());
         if (database.Provider == DatabaseOptions.Postgres)
         {
             services.AddHostedService<PostgresDispatchNotifier>();
@@ -133,6 +143,8 @@ public static class HarnessServerHost
         app.MapArtifactsApi();
         app.MapScansApi();
         app.MapDashboardApi();
+        app.MapWorkspacesApi();
+        app.MapWorkspaceArchivesApi();
 
         app.MapOpenApi(Routes.OpenApiDocument).AllowAnonymous();
         app.MapScalarApiReference(Routes.ApiReference, o => o
