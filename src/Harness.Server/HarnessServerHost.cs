@@ -12,6 +12,7 @@ using Harness.Server.Features.Health;
 using Harness.Server.Features.Jobs;
 using Harness.Server.Features.Nodes;
 using Harness.Server.Features.Playbooks;
+using Harness.Server.Features.Proxy;
 using Harness.Server.Features.Runs;
 using Harness.Server.Features.Scans;
 using Harness.Server.Features.Tokens;
@@ -93,6 +94,7 @@ public static class HarnessServerHost
         services.AddHostedService(sp => sp.GetRequiredService<AgentHealthChecker>());
         services.TryAddSingleton<WorkspaceReconciler>();
         services.AddHostedService(sp => sp.GetRequiredService<WorkspaceReconciler>());
+        services.AddWorkspaceProxy(builder.Configuration);
         if (database.Provider == DatabaseOptions.Postgres)
         {
             services.AddHostedService<PostgresDispatchNotifier>();
@@ -145,6 +147,7 @@ public static class HarnessServerHost
         app.MapDashboardApi();
         app.MapWorkspacesApi();
         app.MapWorkspaceArchivesApi();
+        app.MapWorkspaceProxy();
 
         app.MapOpenApi(Routes.OpenApiDocument).AllowAnonymous();
         app.MapScalarApiReference(Routes.ApiReference, o => o
@@ -154,10 +157,5 @@ public static class HarnessServerHost
         return app;
     }
 
-    public static void ConfigureJson(JsonSerializerOptions options)
-    {
-        options.TypeInfoResolverChain.Insert(0, HarnessJsonContext.Default);
-        options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
-        options.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
-    }
+    public static void ConfigureJson(JsonSerializerOptions options) => HarnessJsonOptions.Configure(options);
 }
