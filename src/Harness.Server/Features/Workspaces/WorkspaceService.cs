@@ -104,10 +104,12 @@ public sealed partial class WorkspaceService(
     }
 
     /// <summary>
-    /// Stops the instance and keeps the volume (→ stopped). Idle auto-stop calls this with its reason,
-    /// which is recorded as last_error_message-free audit detail.
+    /// Stops the instance and keeps the volume (→ stopped), from running, starting or error. Idle auto-stop
+    /// calls this too, with its <paramref name="reason"/> (recorded in the audit log), e.g.
+    /// <c>StopAsync(id.ToString(), "system:idle-stop", "idle for 30 min", ct)</c>; a workspace in another
+    /// state comes back as a 409 problem and is left alone.
     /// </summary>
-    public async Task<WorkspaceOutcome> StopAsync(string workspaceRef, string actor, CancellationToken cancellationToken, string? reason = null)
+    public async Task<WorkspaceOutcome> StopAsync(string workspaceRef, string actor, string? reason, CancellationToken cancellationToken)
     {
         var (begun, agent, problem) = await BeginAsync(workspaceRef, WorkspaceStatus.Stopping, "stop",
             [WorkspaceStatus.Running, WorkspaceStatus.Starting, WorkspaceStatus.Error], actor, cancellationToken, reason);

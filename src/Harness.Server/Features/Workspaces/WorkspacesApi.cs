@@ -20,17 +20,27 @@ public static class WorkspacesApi
     public static IEndpointRouteBuilder MapWorkspacesApi(this IEndpointRouteBuilder app)
     {
         var workspaces = app.MapGroup(Routes.Workspaces).WithTags("Workspaces").RequireAuthorization(HarnessAuth.OperatorPolicy);
-        workspaces.MapPost("", Create).WithSummary("Create a workspace: place it, create its volume and start its instance.");
+        workspaces.MapPost("", Create).WithSummary("Create a workspace: place it, create its volume and start its instance.")
+            .Produces<WorkspaceView>(StatusCodes.Status201Created).ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         workspaces.MapGet("", List).WithSummary("Workspaces, newest first, keyset-paged; filter by status or agent.");
-        workspaces.MapGet("/{workspace}", Get).WithSummary("One workspace, by id or name.");
-        workspaces.MapPost("/{workspace}/start", Start).WithSummary("Start a stopped (or failed) workspace's instance on its volume.");
-        workspaces.MapPost("/{workspace}/stop", Stop).WithSummary("Delete the instance, keep the volume: → stopped.");
-        workspaces.MapPost("/{workspace}/archive", Archive).WithSummary("Stop, store the volume as a tar.gz on the server, delete the volume: → archived.");
-        workspaces.MapPost("/{workspace}/restore", Restore).WithSummary("Recreate the volume from the archive (placing the workspace again if its agent cannot take it): → stopped, or running with start=true.");
+        workspaces.MapGet("/{workspace}", Get).WithSummary("One workspace, by id or name.")
+            .Produces<WorkspaceView>().ProducesProblem(StatusCodes.Status404NotFound);
+        Operation(workspaces.MapPost("/{workspace}/start", Start), "Start a stopped (or failed) workspace's instance on its volume.");
+        Operation(workspaces.MapPost("/{workspace}/stop", Stop), "Delete the instance, keep the volume: → stopped.");
+        Operation(workspaces.MapPost("/{workspace}/archive", Archive), "Stop, store the volume as a tar.gz on the server, delete the volume: → archived.");
+        Operation(workspaces.MapPost("/{workspace}/restore", Restore),
+                "Recreate the volume from the archive (placing the workspace again if its agent cannot take it): → stopped, or running with {\"start\": true}.")
+            .Accepts<RestoreWorkspaceRequest>("application/json");
         workspaces.MapDelete("/{workspace}", Delete)
-            .WithSummary("Delete instance and volume on the agent, then the workspace. ?force=true (admin) removes it without reaching the agent.");
+            .WithSummary("Delete instance and volume on the agent, then the workspace. ?force=true (admin) removes it without reaching the agent.")
+            .Produces(StatusCodes.Status204NoContent).Produces<WorkspaceView>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         return app;
     }
+
+    private static RouteHandlerBuilder Operation(RouteHandlerBuilder route, string summary) =>
+        route.WithSummary(summary).Produces<WorkspaceView>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
 
     private static async Task<IResult> Create(CreateWorkspaceRequest request, WorkspaceService service, HarnessDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
@@ -100,7 +110,7 @@ public static class WorkspacesApi
         RespondAsync(db, service.StartAsync(workspace, user.Actor(), cancellationToken), cancellationToken);
 
     private static Task<IResult> Stop(string workspace, WorkspaceService service, HarnessDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken) =>
-        RespondAsync(db, service.StopAsync(workspace, user.Actor(), cancellationToken), cancellationToken);
+        RespondAsync(db, service.StopAsync(workspace, user.Actor(), reason: null, cancellationToken), cancellationToken);
 
     private static Task<IResult> Archive(string workspace, WorkspaceService service, HarnessDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken) =>
         RespondAsync(db, service.ArchiveAsync(workspace, user.Actor(), cancellationToken), cancellationToken);
@@ -109,9 +119,18 @@ public static class WorkspacesApi
         string workspace, HttpRequest http, WorkspaceService service, HarnessDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         // The body is optional: POST …/restore alone restores to stopped.
-        var request = http.ContentLength is > 0 || http.Headers.TransferEncoding.Count > 0
-            ? await http.ReadFromJsonAsync(HarnessJsonContext.Default.RestoreWorkspaceRequest, cancellationToken)
-            : null;
+        RestoreWorkspaceRequest? request = null;
+        if (http.ContentLength is > 0 || http.Headers.TransferEncoding.Count > 0)
+        {
+            try
+            {
+                request = await http.ReadFromJsonAsync(HarnessJsonContext.Default.RestoreWorkspaceRequest, cancellationToken);
+            }
+            catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException)
+            {
+                return Problems.Field(StatusCodes.Status400BadRequest, "The request is invalid", "body", $"must be a JSON object such as {{\"start\": true}} ({e.Message})");
+            }
+        }
         return await RespondAsync(db, service.RestoreAsync(workspace, request?.Start ?? false, user.Actor(), cancellationToken), cancellationToken);
     }
 

@@ -193,6 +193,7 @@ public abstract class WorkspacePlacementTests(string provider) : WorkspaceTest(p
         await AssertProblemAsync(await admin.PostAsync($"{Routes.Workspaces}/err/archive", null), HttpStatusCode.Conflict, "status");
         await AssertProblemAsync(await admin.PostAsync($"{Routes.Workspaces}/err/restore", null), HttpStatusCode.Conflict, "status");
         await AssertProblemAsync(await admin.PostAsync($"{Routes.Workspaces}/nope/start", null), HttpStatusCode.NotFound, "workspace");
+        await AssertProblemAsync(await admin.PostAsync($"{Routes.Workspaces}/err/restore", RawJson("{not json")), HttpStatusCode.BadRequest, "body");
     }
 }
 
