@@ -10,6 +10,7 @@ using Harness.Contracts.Runs;
 using Harness.Contracts.Runtime;
 using Harness.Contracts.Tokens;
 using Harness.Contracts.Workflows;
+using Harness.Contracts.Workspaces;
 
 namespace Harness.Contracts;
 
@@ -77,5 +78,9 @@ namespace Harness.Contracts;
 [JsonSerializable(typeof(ScanJobView))]
 [JsonSerializable(typeof(IReadOnlyList<ScanJobView>))]
 [JsonSerializable(typeof(DashboardResponse))]
+[JsonSerializable(typeof(CreateWorkspaceRequest))]
+[JsonSerializable(typeof(RestoreWorkspaceRequest))]
+[JsonSerializable(typeof(WorkspaceView))]
+[JsonSerializable(typeof(Page<WorkspaceView>))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 public sealed partial class HarnessJsonContext : JsonSerializerContext;

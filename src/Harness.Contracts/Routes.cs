@@ -30,6 +30,7 @@ public static class Routes
     public const string Runs = "/api/runs";
     public const string Artifacts = "/api/artifacts";
     public const string Dashboard = "/api/dashboard";
+    public const string Workspaces = "/api/workspaces";
 
     /// <summary>Header an agent may use instead of <c>Authorization: Bearer</c>.</summary>
     public const string NodeAuthHeader = "X-Node-Auth";

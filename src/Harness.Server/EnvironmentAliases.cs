@@ -16,6 +16,8 @@ public static class EnvironmentAliases
         ["LOST_AGENT_TIMEOUT_SEC"] = "Harness:Dispatch:LeaseSec",
         ["HARNESS_ARTIFACTS_DIR"] = "Harness:Artifacts:Root",
         ["MAX_ARTIFACT_BYTES"] = "Harness:Artifacts:MaxBytes",
+        ["HARNESS_RUNTIME_KEY_SECRET"] = "Harness:Runtime:KeySecret",
+        ["MAX_WORKSPACE_ARCHIVE_BYTES"] = "Harness:Workspaces:MaxArchiveBytes",
     };
 
     public static IEnumerable<KeyValuePair<string, string?>> Read() =>

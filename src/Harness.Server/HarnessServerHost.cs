@@ -17,6 +17,7 @@ using Harness.Server.Features.Runs;
 using Harness.Server.Features.Scans;
 using Harness.Server.Features.Tokens;
 using Harness.Server.Features.Workflows;
+using Harness.Server.Features.Workspaces;
 using Harness.Server.Http;
 using Harness.Server.Security;
 using Microsoft.AspNetCore.Authentication;
@@ -84,6 +85,15 @@ public static class HarnessServerHost
         services.TryAddSingleton<IArtifactStore, FileArtifactStore>();
         services.TryAddSingleton<LeaseSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<LeaseSweeper>());
+        services.TryAddSingleton<RuntimeKeys>();
+        services.TryAddSingleton<RuntimeAgents>();
+        services.AddHttpClient(RuntimeAgents.HttpClientName)
+            .ConfigureHttpClient((sp, http) => RuntimeAgents.Configure(http, sp.GetRequiredService<IOptions<HarnessServerOptions>>()));
+        services.TryAddScoped<WorkspaceService>();
+        services.TryAddSingleton<AgentHealthChecker>();
+        services.AddHostedService(sp => sp.GetRequiredService<AgentHealthChecker>());
+        services.TryAddSingleton<WorkspaceReconciler>();
+        services.AddHostedService(sp => sp.GetRequiredService<WorkspaceReconciler>());
         services.AddWorkspaceProxy(builder.Configuration);
         if (database.Provider == DatabaseOptions.Postgres)
         {
@@ -135,6 +145,8 @@ public static class HarnessServerHost
         app.MapArtifactsApi();
         app.MapScansApi();
         app.MapDashboardApi();
+        app.MapWorkspacesApi();
+        app.MapWorkspaceArchivesApi();
         app.MapWorkspaceProxy();
 
         app.MapOpenApi(Routes.OpenApiDocument).AllowAnonymous();

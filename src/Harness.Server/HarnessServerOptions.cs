@@ -25,6 +25,51 @@ public sealed class HarnessServerOptions
     public DispatchOptions Dispatch { get; set; } = new();
 
     public ArtifactOptions Artifacts { get; set; } = new();
+
+    public RuntimeOptions Runtime { get; set; } = new();
+
+    public WorkspaceOptions Workspaces { get; set; } = new();
+}
+
+/// <summary>How the server authenticates to agents' Runtime Agent API.</summary>
+public sealed class RuntimeOptions
+{
+    /// <summary>
+    /// The secret every agent's runtime key is derived from (HARNESS_RUNTIME_KEY_SECRET). When unset,
+    /// one is generated on first start and kept in the database's server_settings, shared by every replica.
+    /// </summary>
+    public string? KeySecret { get; set; }
+}
+
+/// <summary>Workspaces: agent calls, health checks, the reconciler and archives (docs/workspaces.md).</summary>
+public sealed class WorkspaceOptions
+{
+    /// <summary>Timeout of one Runtime Agent API call (start, stop, volume) made in a request.</summary>
+    public int AgentCallTimeoutSec { get; set; } = 120;
+
+    /// <summary>Timeout of an archive or restore job (the agent streams the volume to or from the server).</summary>
+    public int ArchiveTimeoutSec { get; set; } = 1800;
+
+    /// <summary>How long a transitional state may last before the reconciler settles it.</summary>
+    public int StateDeadlineSec { get; set; } = 300;
+
+    /// <summary>How often each workspace agent's GET /health is probed when it answers.</summary>
+    public int HealthIntervalSec { get; set; } = 30;
+
+    /// <summary>Timeout of one health probe.</summary>
+    public int HealthTimeoutSec { get; set; } = 30;
+
+    /// <summary>The longest wait between probes of an agent that keeps failing (the backoff's cap).</summary>
+    public int HealthMaxBackoffSec { get; set; } = 300;
+
+    /// <summary>Failed probes in a row after which the agent is put in error, and its workspaces with it.</summary>
+    public int HealthFailureThreshold { get; set; } = 3;
+
+    /// <summary>How often the reconciler settles overdue transitions and compares agents' instances with the database.</summary>
+    public int ReconcileIntervalSec { get; set; } = 30;
+
+    /// <summary>Largest workspace archive accepted from an agent, in bytes (MAX_WORKSPACE_ARCHIVE_BYTES).</summary>
+    public long MaxArchiveBytes { get; set; } = 10L * 1024 * 1024 * 1024;
 }
 
 /// <summary>How device tasks are leased to agents (DESIGN.md §11: leases, not hope).</summary>

@@ -67,6 +67,35 @@ internal sealed class HarnessServerOptionsValidator : IValidateOptions<HarnessSe
         {
             errors.Add($"Harness:Artifacts:MaxBytes: {options.Artifacts.MaxBytes} is out of range; use 1 byte to 4 GiB.");
         }
+        if (options.Runtime.KeySecret is { Length: < 32 })
+        {
+            errors.Add("Harness:Runtime:KeySecret: HARNESS_RUNTIME_KEY_SECRET must be at least 32 characters.");
+        }
+        var ws = options.Workspaces;
+        Check(errors, "AgentCallTimeoutSec", ws.AgentCallTimeoutSec, 1, 3600);
+        Check(errors, "ArchiveTimeoutSec", ws.ArchiveTimeoutSec, 1, 86_400);
+        Check(errors, "StateDeadlineSec", ws.StateDeadlineSec, 1, 86_400);
+        Check(errors, "HealthIntervalSec", ws.HealthIntervalSec, 1, 3600);
+        Check(errors, "HealthTimeoutSec", ws.HealthTimeoutSec, 1, 600);
+        Check(errors, "HealthMaxBackoffSec", ws.HealthMaxBackoffSec, 1, 86_400);
+        Check(errors, "HealthFailureThreshold", ws.HealthFailureThreshold, 1, 1000);
+        Check(errors, "ReconcileIntervalSec", ws.ReconcileIntervalSec, 1, 86_400);
+        if (ws.HealthMaxBackoffSec < ws.HealthIntervalSec)
+        {
+            errors.Add($"Harness:Workspaces:HealthMaxBackoffSec: {ws.HealthMaxBackoffSec} is below HealthIntervalSec ({ws.HealthIntervalSec}); the backoff's cap must be at least the interval.");
+        }
+        if (ws.MaxArchiveBytes is < 1 or > 1024L * 1024 * 1024 * 1024)
+        {
+            errors.Add($"Harness:Workspaces:MaxArchiveBytes: {ws.MaxArchiveBytes} is out of range; use 1 byte to 1 TiB.");
+        }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void Check(List<string> errors, string name, int value, int min, int max)
+    {
+        if (value < min || value > max)
+        {
+            errors.Add($"Harness:Workspaces:{name}: {value} is out of range; use {min} to {max}.");
+        }
     }
 }

@@ -24,6 +24,8 @@ public abstract class HarnessDbContext(DbContextOptions options) : DbContext(opt
     public DbSet<ScanJobEntity> ScanJobs => Set<ScanJobEntity>();
     public DbSet<JobEntity> Jobs => Set<JobEntity>();
     public DbSet<WorkspaceEntity> Workspaces => Set<WorkspaceEntity>();
+    public DbSet<WorkspaceArchiveEntity> WorkspaceArchives => Set<WorkspaceArchiveEntity>();
+    public DbSet<ServerSettingEntity> ServerSettings => Set<ServerSettingEntity>();
     public DbSet<AuditLogEntity> AuditLog => Set<AuditLogEntity>();
     public DbSet<UserEntity> Users => Set<UserEntity>();
     public DbSet<OperatorTokenEntity> OperatorTokens => Set<OperatorTokenEntity>();
@@ -77,4 +79,6 @@ public enum HarnessLock : long
     DeviceIndex = 0x4841_524E_4958, // "HARNIX"
     /// <summary>Run device states: dispatch, callbacks, cancel and the lease sweeper.</summary>
     Dispatch = 0x4841_524E_4450, // "HARNDP"
+    /// <summary>Workspace placement and state transitions: capacity is read then taken under it.</summary>
+    Workspaces = 0x4841_524E_5753, // "HARNWS"
 }

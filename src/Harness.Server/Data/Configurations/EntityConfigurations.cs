@@ -230,7 +230,34 @@ internal sealed class WorkspaceConfiguration : IEntityTypeConfiguration<Workspac
         workspace.Property(w => w.Region).HasMaxLength(Limits.NameLength);
         workspace.Property(w => w.Labels).IsJson();
         workspace.Property(w => w.LastErrorMessage).HasMaxLength(Limits.MessageLength);
+        workspace.Property(w => w.Env).IsJson();
         workspace.HasIndex(w => new { w.AgentId, w.Status });
+        workspace.HasIndex(w => new { w.Status, w.StateDeadlineAt });
+        workspace.HasIndex(w => new { w.CreatedAt, w.Id });
+    }
+}
+
+internal sealed class WorkspaceArchiveConfiguration : IEntityTypeConfiguration<WorkspaceArchiveEntity>
+{
+    public void Configure(EntityTypeBuilder<WorkspaceArchiveEntity> archive)
+    {
+        archive.ToTable("workspace_archives");
+        archive.HasKey(a => a.Id);
+        archive.Property(a => a.Status).HasMaxLength(16);
+        archive.Property(a => a.Sha256).HasMaxLength(64);
+        archive.Property(a => a.StoragePath).HasMaxLength(Limits.UrlLength);
+        archive.HasIndex(a => a.WorkspaceId);
+    }
+}
+
+internal sealed class ServerSettingConfiguration : IEntityTypeConfiguration<ServerSettingEntity>
+{
+    public void Configure(EntityTypeBuilder<ServerSettingEntity> setting)
+    {
+        setting.ToTable("server_settings");
+        setting.HasKey(s => s.Key);
+        setting.Property(s => s.Key).HasMaxLength(Limits.NameLength);
+        setting.Property(s => s.Value).HasMaxLength(Limits.MessageLength);
     }
 }
 

@@ -21,7 +21,12 @@ public sealed class AgentEntity
     /// <summary>JSON object of string labels.</summary>
     public string Labels { get; set; } = "{}";
     public DateTimeOffset? LastSeen { get; set; }
+    /// <summary>Last time the agent's Runtime API answered GET /health.</summary>
     public DateTimeOffset? LastHealthAt { get; set; }
+    /// <summary>Health checks failed in a row; the next check waits longer with each.</summary>
+    public int ConsecutiveHealthFailures { get; set; }
+    /// <summary>When the health checker next probes the agent (null: at once).</summary>
+    public DateTimeOffset? NextHealthAt { get; set; }
     public string? Version { get; set; }
     public bool? VendorWsOk { get; set; }
     public string? LastErrorMessage { get; set; }

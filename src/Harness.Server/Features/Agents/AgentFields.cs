@@ -54,6 +54,10 @@ public static partial class AgentFields
         }
     }
 
+    /// <summary>Whether the agent hosts a workspace runtime (docker, kubernetes, fake) served through the Runtime Agent API.</summary>
+    public static bool RunsWorkspaces(string runtimes) =>
+        SplitRuntimes(runtimes).Any(r => RuntimeNames.Workspace.Contains(r));
+
     public static void ValidateLabels(ValidationErrors errors, string field, IReadOnlyDictionary<string, string>? labels)
     {
         if (labels is null)

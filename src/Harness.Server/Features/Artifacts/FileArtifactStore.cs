@@ -35,6 +35,12 @@ public sealed class FileArtifactStore(IOptions<HarnessServerOptions> options) : 
         return Task.FromResult<Stream?>(File.Exists(full) ? new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, FileOptions.Asynchronous) : null);
     }
 
+    public Task DeleteAsync(string path, CancellationToken cancellationToken)
+    {
+        File.Delete(Resolve(path));
+        return Task.CompletedTask;
+    }
+
     public string FullPath(string path) => Resolve(path);
 
     private string Resolve(string path)

@@ -13,4 +13,7 @@ public interface IArtifactStore
 
     /// <summary>Opens the artifact for reading, or null when it is gone.</summary>
     Task<Stream?> OpenReadAsync(string path, CancellationToken cancellationToken);
+
+    /// <summary>Removes the artifact; nothing happens when it is gone already.</summary>
+    Task DeleteAsync(string path, CancellationToken cancellationToken);
 }

@@ -2,6 +2,7 @@ using Harness.Contracts.Nodes;
 using Harness.Server.Data;
 using Harness.Server.Data.Entities;
 using Harness.Server.Features.Agents;
+using Harness.Server.Features.Workspaces;
 using Harness.Server.Http;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -13,7 +14,8 @@ namespace Harness.Server.Features.Nodes;
 /// its device inventory, all in one transaction. A device another agent holds refuses the whole
 /// heartbeat (403) and changes nothing.
 /// </summary>
-public sealed partial class HeartbeatHandler(HarnessDbContext db, TimeProvider time, IOptions<HarnessServerOptions> options, ILogger<HeartbeatHandler> logger)
+public sealed partial class HeartbeatHandler(
+    HarnessDbContext db, TimeProvider time, IOptions<HarnessServerOptions> options, RuntimeKeys runtimeKeys, ILogger<HeartbeatHandler> logger)
 {
     public async Task<IResult> HandleAsync(Guid agentId, HeartbeatRequest request, CancellationToken cancellationToken)
     {
@@ -36,6 +38,11 @@ public sealed partial class HeartbeatHandler(HarnessDbContext db, TimeProvider t
         agent.CurrentLoad = request.CurrentLoad ?? agent.CurrentLoad;
         agent.Capacity = request.Capacity ?? agent.Capacity;
         agent.Endpoint = request.Endpoint ?? agent.Endpoint;
+        agent.Region = request.Region ?? agent.Region;
+        if (request.Labels is not null)
+        {
+            agent.Labels = AgentFields.SerializeLabels(request.Labels);
+        }
         if (request.Runtimes is not null)
         {
             agent.Runtimes = AgentFields.JoinRuntimes(request.Runtimes);
@@ -67,7 +74,8 @@ public sealed partial class HeartbeatHandler(HarnessDbContext db, TimeProvider t
         {
             await indexTransaction.CommitAsync(cancellationToken);
         }
-        return TypedResults.Ok(new HeartbeatResponse(agent.Id, agent.Name, now, options.Value.OnlineWindowSec, accepted));
+        var runtimeKey = await runtimeKeys.ForAgentAsync(db, agent.Id, cancellationToken);
+        return TypedResults.Ok(new HeartbeatResponse(agent.Id, agent.Name, now, options.Value.OnlineWindowSec, accepted, runtimeKey));
     }
 
     /// <summary>

@@ -12,7 +12,7 @@ internal static class HeartbeatValidation
         var errors = new ValidationErrors();
         errors.MaxLength("version", request.Version, 64);
         errors.Range("current_load", request.CurrentLoad, 0, AgentFields.MaxCapacity);
-        AgentFields.Validate(errors, request.Runtimes, request.Capacity, region: null, labels: null, request.Endpoint);
+        AgentFields.Validate(errors, request.Runtimes, request.Capacity, request.Region, request.Labels, request.Endpoint);
         if (request.Devices is not { } devices)
         {
             return errors;

@@ -32,6 +32,9 @@ public abstract class HealthApiTests(string provider) : ApiTest(provider)
         Assert.True(paths.TryGetProperty(Routes.NodesHeartbeat, out _));
         Assert.True(paths.TryGetProperty(Routes.Agents, out _));
         Assert.True(paths.TryGetProperty(Routes.Jobs, out _));
+        Assert.True(paths.TryGetProperty(Routes.Workspaces, out _));
+        Assert.True(paths.TryGetProperty($"{Routes.Workspaces}/{{workspace}}/archive", out _));
+        Assert.True(paths.TryGetProperty($"{Contracts.Runtime.RuntimeRoutes.NodeArchives}/{{archiveId}}", out _));
     }
 
     [Fact]

@@ -45,6 +45,10 @@ namespace Harness.Server.Data.Migrations.Postgres
                         .HasColumnType("integer")
                         .HasColumnName("capacity");
 
+                    b.Property<int>("ConsecutiveHealthFailures")
+                        .HasColumnType("integer")
+                        .HasColumnName("consecutive_health_failures");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
@@ -86,6 +90,10 @@ namespace Harness.Server.Data.Migrations.Postgres
                         .HasMaxLength(128)
                         .HasColumnType("character varying(128)")
                         .HasColumnName("name");
+
+                    b.Property<DateTimeOffset?>("NextHealthAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_health_at");
 
                     b.Property<string>("Region")
                         .HasMaxLength(128)
@@ -930,6 +938,25 @@ namespace Harness.Server.Data.Migrations.Postgres
                     b.ToTable("scan_jobs", (string)null);
                 });
 
+            modelBuilder.Entity("Harness.Server.Data.Entities.ServerSettingEntity", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("key");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("value");
+
+                    b.HasKey("Key")
+                        .HasName("pk_server_settings");
+
+                    b.ToTable("server_settings", (string)null);
+                });
+
             modelBuilder.Entity("Harness.Server.Data.Entities.UserEntity", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1021,6 +1048,67 @@ namespace Harness.Server.Data.Migrations.Postgres
                     b.ToTable("workflows", (string)null);
                 });
 
+            modelBuilder.Entity("Harness.Server.Data.Entities.WorkspaceArchiveEntity", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("AgentId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("agent_id");
+
+                    b.Property<long?>("Bytes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("bytes");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid?>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<Guid?>("RestoreAgentId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("restore_agent_id");
+
+                    b.Property<string>("Sha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("sha256");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("status");
+
+                    b.Property<string>("StoragePath")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)")
+                        .HasColumnName("storage_path");
+
+                    b.Property<DateTimeOffset?>("StoredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("stored_at");
+
+                    b.Property<Guid>("WorkspaceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("workspace_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_workspace_archives");
+
+                    b.HasIndex("WorkspaceId")
+                        .HasDatabaseName("ix_workspace_archives_workspace_id");
+
+                    b.ToTable("workspace_archives", (string)null);
+                });
+
             modelBuilder.Entity("Harness.Server.Data.Entities.WorkspaceEntity", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1032,9 +1120,30 @@ namespace Harness.Server.Data.Migrations.Postgres
                         .HasColumnType("uuid")
                         .HasColumnName("agent_id");
 
+                    b.Property<Guid?>("ArchiveId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("archive_id");
+
+                    b.Property<DateTimeOffset?>("ArchivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("archived_at");
+
+                    b.Property<double?>("Cpu")
+                        .HasColumnType("double precision")
+                        .HasColumnName("cpu");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
+
+                    b.Property<string>("Env")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("env")
+                        .HasAnnotation("Harness:Json", true);
+
+                    b.Property<bool>("ErrorFromHealthCheck")
+                        .HasColumnType("boolean")
+                        .HasColumnName("error_from_health_check");
 
                     b.Property<string>("Image")
                         .IsRequired()
@@ -1057,11 +1166,19 @@ namespace Harness.Server.Data.Migrations.Postgres
                         .HasColumnType("character varying(2048)")
                         .HasColumnName("last_error_message");
 
+                    b.Property<int?>("MemoryMb")
+                        .HasColumnType("integer")
+                        .HasColumnName("memory_mb");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(128)
                         .HasColumnType("character varying(128)")
                         .HasColumnName("name");
+
+                    b.Property<int>("Port")
+                        .HasColumnType("integer")
+                        .HasColumnName("port");
 
                     b.Property<string>("Region")
                         .HasMaxLength(128)
@@ -1101,6 +1218,12 @@ namespace Harness.Server.Data.Migrations.Postgres
 
                     b.HasIndex("AgentId", "Status")
                         .HasDatabaseName("ix_workspaces_agent_id_status");
+
+                    b.HasIndex("CreatedAt", "Id")
+                        .HasDatabaseName("ix_workspaces_created_at_id");
+
+                    b.HasIndex("Status", "StateDeadlineAt")
+                        .HasDatabaseName("ix_workspaces_status_state_deadline_at");
 
                     b.ToTable("workspaces", (string)null);
                 });

@@ -40,6 +40,10 @@ namespace Harness.Server.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("capacity");
 
+                    b.Property<int>("ConsecutiveHealthFailures")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("consecutive_health_failures");
+
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
@@ -81,6 +85,10 @@ namespace Harness.Server.Data.Migrations.Sqlite
                         .HasMaxLength(128)
                         .HasColumnType("TEXT")
                         .HasColumnName("name");
+
+                    b.Property<long?>("NextHealthAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("next_health_at");
 
                     b.Property<string>("Region")
                         .HasMaxLength(128)
@@ -921,6 +929,25 @@ namespace Harness.Server.Data.Migrations.Sqlite
                     b.ToTable("scan_jobs", (string)null);
                 });
 
+            modelBuilder.Entity("Harness.Server.Data.Entities.ServerSettingEntity", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("key");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("value");
+
+                    b.HasKey("Key")
+                        .HasName("pk_server_settings");
+
+                    b.ToTable("server_settings", (string)null);
+                });
+
             modelBuilder.Entity("Harness.Server.Data.Entities.UserEntity", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1012,6 +1039,67 @@ namespace Harness.Server.Data.Migrations.Sqlite
                     b.ToTable("workflows", (string)null);
                 });
 
+            modelBuilder.Entity("Harness.Server.Data.Entities.WorkspaceArchiveEntity", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("AgentId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("agent_id");
+
+                    b.Property<long?>("Bytes")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("bytes");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid?>("JobId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("job_id");
+
+                    b.Property<Guid?>("RestoreAgentId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("restore_agent_id");
+
+                    b.Property<string>("Sha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("sha256");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<string>("StoragePath")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("storage_path");
+
+                    b.Property<long?>("StoredAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("stored_at");
+
+                    b.Property<Guid>("WorkspaceId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("workspace_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_workspace_archives");
+
+                    b.HasIndex("WorkspaceId")
+                        .HasDatabaseName("ix_workspace_archives_workspace_id");
+
+                    b.ToTable("workspace_archives", (string)null);
+                });
+
             modelBuilder.Entity("Harness.Server.Data.Entities.WorkspaceEntity", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1023,9 +1111,30 @@ namespace Harness.Server.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("agent_id");
 
+                    b.Property<Guid?>("ArchiveId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("archive_id");
+
+                    b.Property<long?>("ArchivedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("archived_at");
+
+                    b.Property<double?>("Cpu")
+                        .HasColumnType("REAL")
+                        .HasColumnName("cpu");
+
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
+
+                    b.Property<string>("Env")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("env")
+                        .HasAnnotation("Harness:Json", true);
+
+                    b.Property<bool>("ErrorFromHealthCheck")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("error_from_health_check");
 
                     b.Property<string>("Image")
                         .IsRequired()
@@ -1048,11 +1157,19 @@ namespace Harness.Server.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("last_error_message");
 
+                    b.Property<int?>("MemoryMb")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("memory_mb");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(128)
                         .HasColumnType("TEXT")
                         .HasColumnName("name");
+
+                    b.Property<int>("Port")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("port");
 
                     b.Property<string>("Region")
                         .HasMaxLength(128)
@@ -1092,6 +1209,12 @@ namespace Harness.Server.Data.Migrations.Sqlite
 
                     b.HasIndex("AgentId", "Status")
                         .HasDatabaseName("ix_workspaces_agent_id_status");
+
+                    b.HasIndex("CreatedAt", "Id")
+                        .HasDatabaseName("ix_workspaces_created_at_id");
+
+                    b.HasIndex("Status", "StateDeadlineAt")
+                        .HasDatabaseName("ix_workspaces_status_state_deadline_at");
 
                     b.ToTable("workspaces", (string)null);
                 });
