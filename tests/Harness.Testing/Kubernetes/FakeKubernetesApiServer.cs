@@ -207,7 +207,7 @@ public sealed partial class FakeKubernetesApiServer : IAsyncDisposable
     private async Task HandleAsync(HttpContext context)
     {
         var request = context.Request;
-        var route = Route.Parse(request.Method, request.Path.Value ?? "/", request.Query.ContainsKey("watch"));
+        var route = Route.Parse(request.Method, request.Path.Value ?? "/", request.Query["watch"] is ["true" or "1"]);
         _requests.Enqueue(new FakeApiRequest(request.Method, request.Path.Value ?? "/", request.QueryString.Value ?? "",
             route?.Verb, route?.Group, route?.Resource, route?.Name));
 
@@ -216,7 +216,7 @@ public sealed partial class FakeKubernetesApiServer : IAsyncDisposable
             await WriteAsync(context, (int)failure, StatusObject((int)failure, failure.ToString(), $"fake API server answers {(int)failure}", null, null));
             return;
         }
-        if (request.Path == "/version" && request.Method == "GET")
+        if (request.Path.Value is "/version" or "/version/" && request.Method == "GET")
         {
             await WriteAsync(context, 200, new JsonObject
             {
@@ -271,5 +271,9 @@ public sealed partial class FakeKubernetesApiServer : IAsyncDisposable
 /// <summary>One request to the fake: what was called, and the RBAC rule it needs (null for non-resource URLs like /version).</summary>
 public sealed record FakeApiRequest(string Method, string Path, string Query, string? Verb, string? Group, string? Resource, string? Name)
 {
+    /// <summary>The value of one query parameter, unescaped.</summary>
+    public string? Parameter(string name) =>
+        Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(Query).TryGetValue(name, out var value) ? value.ToString() : null;
+
     public override string ToString() => $"{Method} {Path}{Query}";
 }
