@@ -1,13 +1,13 @@
 namespace Harness.Runtimes.Kubernetes;
 
 /// <summary>
-/// Settings of the kubernetes runtime, bound from <c>Agent:Kubernetes</c>. Every
+/// Settings of the kubernetes runtime, bound from <c>Agent:Workspaces:Kubernetes</c>. Every
 /// object the runtime makes lives in <see cref="Namespace"/> and carries the agent's name, so
 /// two agents can share a namespace without seeing each other's workspaces.
 /// </summary>
 public sealed class KubernetesRuntimeOptions
 {
-    public const string SectionName = "Agent:Kubernetes";
+    public const string SectionName = "Agent:Workspaces:Kubernetes";
 
     /// <summary>Where pods, services, PVCs and jobs are created. The agent's Role is bound here.</summary>
     public string Namespace { get; set; } = "harness";

@@ -9,7 +9,7 @@ public static class KubernetesRuntimeServiceCollectionExtensions
 {
     /// <summary>
     /// The kubernetes runtime as <see cref="Harness.Runtimes.IWorkspaceRuntime"/>, its options bound from
-    /// <paramref name="configuration"/> (the <c>Agent:Kubernetes</c> section) and then <paramref name="configure"/>,
+    /// <paramref name="configuration"/> (the <c>Agent:Workspaces:Kubernetes</c> section) and then <paramref name="configure"/>,
     /// validated at start-up.
     /// </summary>
     public static IServiceCollection AddKubernetesWorkspaceRuntime(

@@ -42,7 +42,7 @@ public sealed class KubernetesRbacTests : KubernetesRuntimeTestBase
         var agent = deployment.Spec.Template.Spec.Containers.Single();
         var mount = agent.VolumeMounts.Single(m => m.Name == "archives");
         Assert.Equal(defaults.ArchiveDir, mount.MountPath);
-        Assert.Equal(mount.MountPath, agent.Env.Single(e => e.Name == "Agent__Kubernetes__ArchiveDir").Value);
+        Assert.Equal(mount.MountPath, agent.Env.Single(e => e.Name == "Agent__Workspaces__Kubernetes__ArchiveDir").Value);
         Assert.Equal("agent-key", agent.Env.Single(e => e.Name == "HARNESS_AGENT_KEY").ValueFrom.SecretKeyRef.Key);
     }
 

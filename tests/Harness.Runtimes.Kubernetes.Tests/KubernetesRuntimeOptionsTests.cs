@@ -23,12 +23,12 @@ public sealed class KubernetesRuntimeOptionsTests
 
         Assert.Equal(
         [
-            "Agent:Kubernetes:Namespace",
-            "Agent:Kubernetes:AgentName",
-            "Agent:Kubernetes:VolumeSize",
-            "Agent:Kubernetes:ArchiveDir",
-            "Agent:Kubernetes:ServiceType",
-            "Agent:Kubernetes:PollInterval",
+            "Agent:Workspaces:Kubernetes:Namespace",
+            "Agent:Workspaces:Kubernetes:AgentName",
+            "Agent:Workspaces:Kubernetes:VolumeSize",
+            "Agent:Workspaces:Kubernetes:ArchiveDir",
+            "Agent:Workspaces:Kubernetes:ServiceType",
+            "Agent:Workspaces:Kubernetes:PollInterval",
         ], errors.Select(e => e[..e.IndexOf(": ", StringComparison.Ordinal)]));
     }
 
@@ -43,10 +43,10 @@ public sealed class KubernetesRuntimeOptionsTests
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["Agent:Kubernetes:AgentName"] = "k8s-agent-1",
-            ["Agent:Kubernetes:Namespace"] = "workspaces",
-            ["Agent:Kubernetes:UpstreamAddress"] = "ClusterIp",
-            ["Agent:Kubernetes:StartTimeout"] = "00:00:05",
+            ["Agent:Workspaces:Kubernetes:AgentName"] = "k8s-agent-1",
+            ["Agent:Workspaces:Kubernetes:Namespace"] = "workspaces",
+            ["Agent:Workspaces:Kubernetes:UpstreamAddress"] = "ClusterIp",
+            ["Agent:Workspaces:Kubernetes:StartTimeout"] = "00:00:05",
         }).Build();
         var services = new ServiceCollection().AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
 
@@ -81,8 +81,8 @@ public sealed class KubernetesRuntimeOptionsTests
 
         var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<KubernetesRuntimeOptions>>().Value);
 
-        Assert.Contains(error.Failures, f => f.StartsWith("Agent:Kubernetes:AgentName", StringComparison.Ordinal));
-        Assert.Contains(error.Failures, f => f.StartsWith("Agent:Kubernetes:VolumeSize", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.StartsWith("Agent:Workspaces:Kubernetes:AgentName", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.StartsWith("Agent:Workspaces:Kubernetes:VolumeSize", StringComparison.Ordinal));
     }
 
     /// <summary>Stands for a runtime a host registered first; never called.</summary>
