@@ -45,7 +45,7 @@ public sealed class KubernetesInstanceTests : KubernetesRuntimeTestBase
         var selector = service["spec"]!["selector"]!.AsObject();
         Assert.Equal("ws1", selector[RuntimeLabels.Workspace]!.GetValue<string>());
         Assert.Equal("instance", selector[RuntimeLabels.Role]!.GetValue<string>());
-        Assert.Equal(Agent, selector[RuntimeLabels.Agent]!.GetValue<string>());
+        Assert.Equal(KubernetesRuntimeFixture.Agent, selector[RuntimeLabels.Agent]!.GetValue<string>());
     }
 
     [Fact]
@@ -308,7 +308,7 @@ public sealed class KubernetesInstanceTests : KubernetesRuntimeTestBase
     {
         var labels = resource["metadata"]!["labels"]!.AsObject();
         Assert.Equal("true", labels[RuntimeLabels.Managed]!.GetValue<string>());
-        Assert.Equal(Agent, labels[RuntimeLabels.Agent]!.GetValue<string>());
+        Assert.Equal(KubernetesRuntimeFixture.Agent, labels[RuntimeLabels.Agent]!.GetValue<string>());
         Assert.Equal(workspaceId, labels[RuntimeLabels.Workspace]!.GetValue<string>());
         Assert.Equal(role, labels[RuntimeLabels.Role]!.GetValue<string>());
     }
