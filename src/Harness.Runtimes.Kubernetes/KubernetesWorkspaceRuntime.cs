@@ -105,9 +105,14 @@ public sealed partial class KubernetesWorkspaceRuntime : IWorkspaceRuntime, IDis
         {
             var current = await StatusOfAsync(workspaceId, existing, cancellationToken);
             var sameImage = current.Image == spec.Image && PortOf(existing) == spec.Port;
-            if (sameImage && current.State is InstanceState.Running or InstanceState.Starting)
+            if (sameImage && current.State == InstanceState.Running)
             {
                 return current;
+            }
+            if (sameImage && current.State == InstanceState.Starting)
+            {
+                // Another start made it (or is making it): wait for it as if this call had.
+                return await WaitForStartAsync(workspaceId, existing, cancellationToken);
             }
             Log.ReplacingInstance(_logger, workspaceId, current.State, current.Image);
             await DeletePodAndWaitAsync(name, cancellationToken);

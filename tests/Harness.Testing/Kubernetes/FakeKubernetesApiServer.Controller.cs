@@ -10,7 +10,15 @@ public sealed partial class FakeKubernetesApiServer
         while (!cancellationToken.IsCancellationRequested)
         {
             await Task.Delay(TickInterval, cancellationToken);
-            await StepAsync(cancellationToken);
+            try
+            {
+                await StepAsync(cancellationToken);
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Kept for the test to see; the loop goes on like a controller that logs and retries.
+                ControllerError = e;
+            }
         }
     }
 
@@ -57,8 +65,11 @@ public sealed partial class FakeKubernetesApiServer
         var metadata = (JsonObject)pod["metadata"]!;
         if (metadata["deletionTimestamp"] is not null)
         {
-            // The kubelet has stopped the containers: the pod object goes.
-            _objects.Remove(("pods", ns, name));
+            if (!HoldTermination)
+            {
+                // The kubelet has stopped the containers: the pod object goes.
+                _objects.Remove(("pods", ns, name));
+            }
             return;
         }
         var container = (JsonObject)spec["containers"]![0]!;
@@ -223,6 +234,9 @@ public sealed partial class FakeKubernetesApiServer
         }
         Touch((JsonObject)job["metadata"]!);
     }
+
+    /// <summary>The last exception the controller loop hit (a bug in the fake; tests may assert it is null).</summary>
+    public Exception? ControllerError { get; private set; }
 
     /// <summary>The output of the last job pod the fake ran (for a failing test's message).</summary>
     public string? LastJobOutput { get; private set; }

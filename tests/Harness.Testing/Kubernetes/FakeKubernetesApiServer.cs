@@ -59,6 +59,9 @@ public sealed partial class FakeKubernetesApiServer : IAsyncDisposable
     /// <summary>While true, scheduled pods stay Pending in ContainerCreating (a slow image pull).</summary>
     public bool HoldPending { get; set; }
 
+    /// <summary>While true, deleted pods stay terminating (a container that ignores SIGTERM, a stuck finalizer).</summary>
+    public bool HoldTermination { get; set; }
+
     /// <summary>While true, jobs stay active and are not executed.</summary>
     public bool HoldJobs { get; set; }
 
