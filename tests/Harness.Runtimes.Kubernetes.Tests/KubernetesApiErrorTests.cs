@@ -69,6 +69,18 @@ public sealed class KubernetesApiErrorTests : KubernetesRuntimeTestBase
     }
 
     [Fact]
+    public async Task CreateVolume_RejectedAsInvalidByTheApiServer_IsInvalidWithItsMessage()
+    {
+        // Options are validated at start-up; built by hand here, an invalid label value reaches the API server.
+        var runtime = Fixture.Runtime(agent: "not a label value");
+
+        var error = await Assert.ThrowsAsync<RuntimeException>(() => runtime.CreateVolumeAsync("ws1", Ct));
+
+        Assert.Equal(RuntimeErrorKind.Invalid, error.Kind);
+        Assert.Contains("PersistentVolumeClaim \"harness-vol-ws1\" is invalid: metadata.labels: Invalid value: \"not a label value\"", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Calls_WithAnInvalidId_AreInvalidWithoutTouchingTheApi()
     {
         var error = await Assert.ThrowsAsync<RuntimeException>(() => Runtime.CreateVolumeAsync("UPPER", Ct));
