@@ -32,6 +32,8 @@ public sealed partial class RuntimeApiServer(
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggers);
         builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
+        // The agent's host owns signals and shutdown; this app stops when the agent stops it.
+        builder.Services.AddSingleton<IHostLifetime, PassiveLifetime>();
         builder.Services.AddSingleton(runtime);
         builder.Services.AddSingleton(transfer);
         builder.Services.AddSingleton(agent);
