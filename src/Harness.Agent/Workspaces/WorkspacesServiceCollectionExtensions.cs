@@ -21,9 +21,19 @@ public static class WorkspacesServiceCollectionExtensions
             case FakeWorkspaceRuntime.RuntimeName:
                 services.AddFakeWorkspaceRuntime(section.GetSection("Fake"));
                 break;
+            case "kubernetes":
+                // The harness.agent label defaults to the agent's name, which a Deployment must pin (HARNESS_AGENT_NAME).
+                services.AddKubernetesWorkspaceRuntime(section.GetSection("Kubernetes"), o =>
+                {
+                    if (string.IsNullOrEmpty(o.AgentName))
+                    {
+                        o.AgentName = configuration["Agent:Name"] ?? Environment.MachineName;
+                    }
+                });
+                break;
             default:
                 throw new InvalidOperationException(
-                    $"Agent:Workspaces:Runtime: '{runtime}' is not a workspace runtime; use none, {FakeWorkspaceRuntime.RuntimeName}");
+                    $"Agent:Workspaces:Runtime: '{runtime}' is not a workspace runtime; use none, {FakeWorkspaceRuntime.RuntimeName}, kubernetes");
         }
         services.TryAddSingleton<ArchiveTransfer>();
         services.TryAddSingleton<RuntimeApiServer>();
