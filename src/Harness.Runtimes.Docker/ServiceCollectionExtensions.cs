@@ -1,0 +1,28 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Harness.Runtimes.Docker;
+
+public static class ServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers <see cref="DockerWorkspaceRuntime"/> as the <see cref="IWorkspaceRuntime"/>, unless one is registered
+    /// already. Bind <see cref="DockerRuntimeOptions"/> from configuration (section <c>Docker</c>) before or after this,
+    /// or pass <paramref name="configure"/>; the options are validated when the host starts.
+    /// </summary>
+    public static IServiceCollection AddDockerWorkspaceRuntime(this IServiceCollection services, Action<DockerRuntimeOptions>? configure = null)
+    {
+        var options = services.AddOptions<DockerRuntimeOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+        options.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DockerRuntimeOptions>, DockerRuntimeOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<DockerWorkspaceRuntime>();
+        services.TryAddSingleton<IWorkspaceRuntime>(sp => sp.GetRequiredService<DockerWorkspaceRuntime>());
+        return services;
+    }
+}
