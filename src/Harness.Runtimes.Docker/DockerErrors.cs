@@ -30,7 +30,7 @@ internal static class DockerErrors
         for (var e = exception; e is not null; e = e.InnerException)
         {
             if (e is SocketException or HttpRequestException or TimeoutException or DockerConfigurationException
-                or OperationCanceledException or IOException)
+                or OperationCanceledException)
             {
                 return true;
             }

@@ -31,8 +31,13 @@ public sealed partial class DockerWorkspaceRuntime
             {
                 var archive = await Client.Containers.GetArchiveFromContainerAsync(helper,
                     new ContainerPathStatParameters { Path = HelperMountPath }, statOnly: false, cancellationToken);
-                await using var tar = archive.Stream
+                await using var response = archive.Stream
                     ?? throw new RuntimeException(RuntimeErrorKind.Failed, "the engine returned no archive stream");
+                // The engine's tar is read to a file first: the client's chunked stream fails on the many small
+                // reads a tar reader makes, and a seekable tar lets the rewrite stream each file without copying it.
+                await using var tar = TempFile("archive");
+                await response.CopyToAsync(tar, cancellationToken);
+                tar.Position = 0;
                 var entries = await WorkspaceArchive.FromEngineTarAsync(tar, destination, cancellationToken);
                 DockerRuntimeLog.VolumeArchived(_logger, workspaceId, entries);
             }, cancellationToken);
@@ -50,8 +55,7 @@ public sealed partial class DockerWorkspaceRuntime
                 throw RuntimeException.VolumeInUse(workspaceId);
             }
             // The archive is checked in full before the old files go: a bad upload leaves the volume as it was.
-            await using var tar = new FileStream(Path.Combine(Path.GetTempPath(), $"harness-restore-{Guid.NewGuid():N}.tar"),
-                FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 81920, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+            await using var tar = TempFile("restore");
             var entries = await WorkspaceArchive.ToEngineTarAsync(source, tar, cancellationToken);
             tar.Position = 0;
 
@@ -104,6 +108,10 @@ public sealed partial class DockerWorkspaceRuntime
             }
         }
     }
+
+    private static FileStream TempFile(string purpose) =>
+        new(Path.Combine(Path.GetTempPath(), $"harness-{purpose}-{Guid.NewGuid():N}.tar"), FileMode.CreateNew,
+            FileAccess.ReadWrite, FileShare.None, 81920, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
 
     private async Task<string> EnsureHelperImageAsync(CancellationToken cancellationToken)
     {

@@ -16,7 +16,7 @@ internal static class WorkspaceArchive
     public static async Task<int> FromEngineTarAsync(Stream engineTar, Stream destination, CancellationToken cancellationToken)
     {
         var entries = 0;
-        await using (var gzip = new GZipStream(destination, CompressionLevel.Fastest, leaveOpen: true))
+        await using var gzip = new GZipStream(destination, CompressionLevel.Fastest, leaveOpen: true);
         await using (var writer = new TarWriter(gzip, TarEntryFormat.Pax, leaveOpen: true))
         await using (var reader = new TarReader(engineTar, leaveOpen: true))
         {
@@ -32,11 +32,37 @@ internal static class WorkspaceArchive
                 {
                     entry.LinkName = StripFirstSegment(entry.LinkName);
                 }
+                // A tar header holds the size before the data, so a writer on a stream it cannot seek back in
+                // wants data it can measure: each file is spooled (to memory, or to disk past a few MB) first.
+                await using var spool = await SpoolAsync(entry, cancellationToken);
                 await writer.WriteEntryAsync(entry, cancellationToken);
                 entries++;
             }
         }
+        if (entries == 0)
+        {
+            // An empty volume is still a valid tar: the end-of-archive marker, which TarWriter omits when it wrote nothing.
+            await gzip.WriteAsync(new byte[1024], cancellationToken);
+        }
         return entries;
+    }
+
+    private const long InMemorySpoolLimit = 4 * 1024 * 1024;
+
+    private static async Task<Stream?> SpoolAsync(TarEntry entry, CancellationToken cancellationToken)
+    {
+        if (entry.DataStream is not { CanSeek: false } data)
+        {
+            return null;
+        }
+        Stream spool = entry.Length <= InMemorySpoolLimit
+            ? new MemoryStream((int)entry.Length)
+            : new FileStream(Path.Combine(Path.GetTempPath(), $"harness-archive-{Guid.NewGuid():N}.spool"), FileMode.CreateNew,
+                FileAccess.ReadWrite, FileShare.None, 81920, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+        await data.CopyToAsync(spool, cancellationToken);
+        spool.Position = 0;
+        entry.DataStream = spool;
+        return spool;
     }
 
     /// <summary>
@@ -67,7 +93,11 @@ internal static class WorkspaceArchive
                 entries++;
             }
         }
-        catch (InvalidDataException e)
+        catch (EndOfStreamException) when (entries == 0)
+        {
+            // No tar at all inside the gzip (an empty stream): an empty workspace.
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException)
         {
             throw new RuntimeException(RuntimeErrorKind.Invalid, $"the archive is not a valid tar.gz: {e.Message}", e);
         }
