@@ -73,7 +73,7 @@ stop_private_dockerd() {
   fi
   if [ -n "${DOCKER_TEST_DIR:-}" ]; then
     # The engine's exec-root may still hold mounts of its own; unmount before removing.
-    grep -o " $DOCKER_TEST_DIR[^ ]*" /proc/mounts 2>/dev/null | sort -r | while read -r m; do
+    { grep -o " $DOCKER_TEST_DIR[^ ]*" /proc/mounts 2>/dev/null || true; } | sort -r | while read -r m; do
       as_root umount -l "$m" 2>/dev/null || true
     done
     as_root rm -rf "$DOCKER_TEST_DIR"
