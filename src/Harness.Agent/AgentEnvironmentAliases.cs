@@ -14,6 +14,10 @@ public static class AgentEnvironmentAliases
         ["VENDOR_WS_URL"] = "Agent:Devices:VendorUrl",
         ["MAX_CONCURRENCY_PER_NODE"] = "Agent:Devices:MaxConcurrency",
         ["DEVICE_GRACE_WAIT_MS"] = "Agent:Devices:GraceWaitMs",
+        ["HARNESS_WORKSPACE_RUNTIME"] = "Agent:Workspaces:Runtime",
+        ["HARNESS_RUNTIME_LISTEN"] = "Agent:Workspaces:Listen",
+        ["HARNESS_RUNTIME_ADVERTISE_URL"] = "Agent:Workspaces:AdvertiseUrl",
+        ["HARNESS_WORKSPACE_CAPACITY"] = "Agent:Workspaces:Capacity",
     };
 
     public static IEnumerable<KeyValuePair<string, string?>> Read() =>

@@ -1,5 +1,6 @@
 using Harness.Agent.Inventory;
 using Harness.Agent.Listener;
+using Harness.Agent.Workspaces;
 using Harness.Client;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -29,6 +30,7 @@ public static class AgentServiceCollectionExtensions
         }
         services.TryAddSingleton<IDeviceInventory, NoDeviceInventory>();
         services.TryAddSingleton<AgentCredentials>();
+        services.TryAddSingleton<RuntimeApiState>();
         services.TryAddSingleton(sp =>
         {
             var o = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
@@ -43,6 +45,11 @@ public static class AgentServiceCollectionExtensions
         // The typed client is transient by default; one instance serves the singletons that use it.
         services.Replace(ServiceDescriptor.Singleton(sp =>
             new HarnessNodeClient(sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(HarnessNodeClient)))));
+        // Before the heartbeat loop: the first heartbeat already carries the Runtime API's endpoint.
+        if (WorkspacesServiceCollectionExtensions.IsWorkspacesRuntimeEnabled(configuration))
+        {
+            services.AddHarnessWorkspaces(configuration);
+        }
         services.AddHostedService<HeartbeatLoop>();
         return services;
     }

@@ -3,6 +3,7 @@ using Harness.Contracts;
 using Harness.Contracts.Agents;
 using Harness.Contracts.Dispatch;
 using Harness.Contracts.Nodes;
+using Harness.Contracts.Runtime;
 
 namespace Harness.Client;
 
@@ -47,4 +48,25 @@ public sealed class HarnessNodeClient(HttpClient http)
     public Task UploadArtifactAsync(
         byte[] content, string contentType, IReadOnlyDictionary<string, string> query, string apiKey, CancellationToken cancellationToken) =>
         UploadArtifactAsync(new MemoryStream(content, writable: false), contentType, query, apiKey, cancellationToken);
+
+    /// <summary>Uploads a workspace archive (tar.gz) the server asked this agent for (<c>PUT /api/nodes/archives/{id}</c>).</summary>
+    public async Task UploadArchiveAsync(string archiveId, Stream content, string apiKey, CancellationToken cancellationToken)
+    {
+        using var body = new StreamContent(content);
+        body.Headers.ContentType = new MediaTypeHeaderValue("application/gzip");
+        using var request = new HttpRequestMessage(HttpMethod.Put, RuntimeRoutes.NodeArchive(archiveId)) { Content = body };
+        request.Headers.Authorization = new("Bearer", apiKey);
+        using var response = await http.SendAsync(request, cancellationToken);
+        await HarnessHttp.EnsureSuccessAsync(response, cancellationToken);
+    }
+
+    /// <summary>Downloads a workspace archive into <paramref name="destination"/> (<c>GET /api/nodes/archives/{id}</c>).</summary>
+    public async Task DownloadArchiveAsync(string archiveId, Stream destination, string apiKey, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, RuntimeRoutes.NodeArchive(archiveId));
+        request.Headers.Authorization = new("Bearer", apiKey);
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        await HarnessHttp.EnsureSuccessAsync(response, cancellationToken);
+        await response.Content.CopyToAsync(destination, cancellationToken);
+    }
 }

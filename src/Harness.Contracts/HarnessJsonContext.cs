@@ -7,6 +7,7 @@ using Harness.Contracts.Dispatch;
 using Harness.Contracts.Jobs;
 using Harness.Contracts.Nodes;
 using Harness.Contracts.Runs;
+using Harness.Contracts.Runtime;
 using Harness.Contracts.Tokens;
 using Harness.Contracts.Workflows;
 
@@ -22,6 +23,16 @@ namespace Harness.Contracts;
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip)]
 [JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(InstanceStartRequest))]
+[JsonSerializable(typeof(InstanceStatus))]
+[JsonSerializable(typeof(InstanceList))]
+[JsonSerializable(typeof(UpstreamResponse))]
+[JsonSerializable(typeof(VolumeInfo))]
+[JsonSerializable(typeof(VolumeList))]
+[JsonSerializable(typeof(VolumeExistsResponse))]
+[JsonSerializable(typeof(ArchiveJobRequest))]
+[JsonSerializable(typeof(ArchiveJobResult))]
+[JsonSerializable(typeof(RuntimeHealth))]
 [JsonSerializable(typeof(ReadinessResponse))]
 [JsonSerializable(typeof(RegisterAgentRequest))]
 [JsonSerializable(typeof(AgentCredentialResponse))]

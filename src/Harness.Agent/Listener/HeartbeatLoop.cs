@@ -1,4 +1,5 @@
 using Harness.Agent.Inventory;
+using Harness.Agent.Workspaces;
 using Harness.Client;
 using Harness.Contracts.Nodes;
 using Microsoft.Extensions.Hosting;
@@ -17,6 +18,8 @@ public sealed partial class HeartbeatLoop(
     HarnessNodeClient client,
     IDeviceInventory inventory,
     AgentStatus status,
+    RuntimeApiState runtimeApi,
+    IOptions<WorkspacesOptions> workspaces,
     Backoff backoff,
     TimeProvider time,
     ILogger<HeartbeatLoop> logger) : BackgroundService
@@ -69,12 +72,17 @@ public sealed partial class HeartbeatLoop(
             Version: AgentVersion.Current,
             VendorWsOk: inventory.VendorConnectionOk,
             CurrentLoad: status.CurrentLoad,
-            // A devices node runs at most MaxConcurrency tasks at once: that is its capacity.
-            Capacity: o.Devices.Enabled ? o.Devices.MaxConcurrency : o.Capacity,
+            // Capacity counts what the server places here: workspaces on a workspace agent, else the
+            // device tasks a devices node runs at once (MaxConcurrency).
+            Capacity: runtimeApi.Endpoint is not null ? workspaces.Value.Capacity : o.Devices.Enabled ? o.Devices.MaxConcurrency : o.Capacity,
             Runtimes: o.Runtimes,
-            Devices: await inventory.SnapshotAsync(cancellationToken));
+            Endpoint: runtimeApi.Endpoint?.AbsoluteUri,
+            Devices: await inventory.SnapshotAsync(cancellationToken),
+            Region: o.Region,
+            Labels: o.Labels.Count > 0 ? o.Labels : null);
         var response = await client.HeartbeatAsync(request, key, cancellationToken);
         status.AgentId = response.AgentId;
+        runtimeApi.Set(response.RuntimeKey);
         status.LastHeartbeatAt = time.GetUtcNow();
         LogBeat(logger, response.NodeId, response.DevicesAccepted);
     }

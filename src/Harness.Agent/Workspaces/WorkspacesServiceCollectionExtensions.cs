@@ -1,0 +1,43 @@
+using Harness.Runtimes;
+using Harness.Runtimes.Fake;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Harness.Agent.Workspaces;
+
+public static class WorkspacesServiceCollectionExtensions
+{
+    /// <summary>
+    /// The workspace runtime named by <c>Agent:Workspaces:Runtime</c> and the Runtime Agent API over it.
+    /// A host may register its own <see cref="IWorkspaceRuntime"/> first; it is then used instead.
+    /// </summary>
+    public static IServiceCollection AddHarnessWorkspaces(this IServiceCollection services, IConfiguration configuration)
+    {
+        var section = configuration.GetSection(WorkspacesOptions.Section);
+        services.AddOptions<WorkspacesOptions>().Bind(section);
+        var runtime = (section[nameof(WorkspacesOptions.Runtime)] ?? WorkspacesOptions.None).Trim().ToLowerInvariant();
+        switch (runtime)
+        {
+            case FakeWorkspaceRuntime.RuntimeName:
+                services.AddFakeWorkspaceRuntime(section.GetSection("Fake"));
+                break;
+            default:
+                throw new InvalidOperationException(
+                    $"Agent:Workspaces:Runtime: '{runtime}' is not a workspace runtime; use none, {FakeWorkspaceRuntime.RuntimeName}");
+        }
+        services.TryAddSingleton<ArchiveTransfer>();
+        services.TryAddSingleton<RuntimeApiServer>();
+        services.AddHostedService(sp => sp.GetRequiredService<RuntimeApiServer>());
+        services.PostConfigure<AgentOptions>(o =>
+        {
+            if (!o.Runtimes.Contains(runtime, StringComparer.OrdinalIgnoreCase))
+            {
+                o.Runtimes.Add(runtime);
+            }
+        });
+        return services;
+    }
+
+    public static bool IsWorkspacesRuntimeEnabled(IConfiguration configuration) =>
+        new WorkspacesOptions { Runtime = configuration[$"{WorkspacesOptions.Section}:Runtime"] ?? WorkspacesOptions.None }.Enabled;
+}
