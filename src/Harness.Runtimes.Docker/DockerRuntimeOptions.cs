@@ -1,10 +1,8 @@
 namespace Harness.Runtimes.Docker;
 
-/// <summary>How the Docker runtime reaches its engine and runs workspaces (agent config section <c>Docker</c>).</summary>
+/// <summary>How the Docker runtime reaches its engine and runs workspaces (agent config section <c>Agent:Workspaces:Docker</c>).</summary>
 public sealed class DockerRuntimeOptions
 {
-    public const string SectionName = "Docker";
-
     /// <summary>
     /// The engine, e.g. <c>unix:///var/run/docker.sock</c> or <c>tcp://127.0.0.1:2375</c>. Empty: as the
     /// docker CLI resolves it (<c>DOCKER_HOST</c>, the current context, then the default socket).
@@ -53,43 +51,43 @@ public sealed class DockerRuntimeOptions
         if (!string.IsNullOrWhiteSpace(Endpoint)
             && (!Uri.TryCreate(Endpoint, UriKind.Absolute, out var endpoint) || endpoint.Scheme is not ("unix" or "tcp" or "http" or "https" or "npipe")))
         {
-            errors.Add($"Docker:Endpoint: '{Endpoint}' is not a unix://, tcp://, http(s):// or npipe:// URL.");
+            errors.Add($"Agent:Workspaces:Docker:Endpoint: '{Endpoint}' is not a unix://, tcp://, http(s):// or npipe:// URL.");
         }
         if (string.IsNullOrWhiteSpace(AgentName))
         {
-            errors.Add("Docker:AgentName: required.");
+            errors.Add("Agent:Workspaces:Docker:AgentName: required.");
         }
         if (!Enum.IsDefined(NetworkMode))
         {
-            errors.Add($"Docker:NetworkMode: '{NetworkMode}' is not one of {string.Join(", ", Enum.GetNames<DockerNetworkMode>())}.");
+            errors.Add($"Agent:Workspaces:Docker:NetworkMode: '{NetworkMode}' is not one of {string.Join(", ", Enum.GetNames<DockerNetworkMode>())}.");
         }
         if (NetworkMode == DockerNetworkMode.Publish && string.IsNullOrWhiteSpace(Network))
         {
-            errors.Add("Docker:Network: required when Docker:NetworkMode is Publish.");
+            errors.Add("Agent:Workspaces:Docker:Network: required when Agent:Workspaces:Docker:NetworkMode is Publish.");
         }
         if (!System.Net.IPAddress.TryParse(PublishHost, out _))
         {
-            errors.Add($"Docker:PublishHost: '{PublishHost}' is not an IP address.");
+            errors.Add($"Agent:Workspaces:Docker:PublishHost: '{PublishHost}' is not an IP address.");
         }
         if (DefaultCpu is <= 0 or > 1024)
         {
-            errors.Add($"Docker:DefaultCpu: {DefaultCpu} is out of range (0, 1024].");
+            errors.Add($"Agent:Workspaces:Docker:DefaultCpu: {DefaultCpu} is out of range (0, 1024].");
         }
         if (DefaultMemoryMb is < 6 or > 4_194_304)
         {
-            errors.Add($"Docker:DefaultMemoryMb: {DefaultMemoryMb} is out of range [6, 4194304] (Docker's minimum is 6 MB).");
+            errors.Add($"Agent:Workspaces:Docker:DefaultMemoryMb: {DefaultMemoryMb} is out of range [6, 4194304] (Docker's minimum is 6 MB).");
         }
         if (DefaultPids is < 1 or > 4_194_304)
         {
-            errors.Add($"Docker:DefaultPids: {DefaultPids} is out of range [1, 4194304].");
+            errors.Add($"Agent:Workspaces:Docker:DefaultPids: {DefaultPids} is out of range [1, 4194304].");
         }
         if (ReadyTimeoutMs is < 0 or > 600_000)
         {
-            errors.Add($"Docker:ReadyTimeoutMs: {ReadyTimeoutMs} is out of range [0, 600000].");
+            errors.Add($"Agent:Workspaces:Docker:ReadyTimeoutMs: {ReadyTimeoutMs} is out of range [0, 600000].");
         }
         if (StopTimeoutSec is < 0 or > 600)
         {
-            errors.Add($"Docker:StopTimeoutSec: {StopTimeoutSec} is out of range [0, 600].");
+            errors.Add($"Agent:Workspaces:Docker:StopTimeoutSec: {StopTimeoutSec} is out of range [0, 600].");
         }
         return errors;
     }

@@ -87,7 +87,15 @@ public sealed partial class DockerWorkspaceRuntime
             {
                 NetworkMode = "none",
                 Privileged = false,
-                Mounts = [new Mount { Type = "volume", Source = WorkspaceIds.VolumeName(workspaceId), Target = HelperMountPath, ReadOnly = readOnly }],
+                // NoCopy: a helper image with files at the mount path must not seed them into a fresh volume.
+                Mounts = [new Mount
+                {
+                    Type = "volume",
+                    Source = WorkspaceIds.VolumeName(workspaceId),
+                    Target = HelperMountPath,
+                    ReadOnly = readOnly,
+                    VolumeOptions = new VolumeOptions { NoCopy = true },
+                }],
             },
         }, cancellationToken);
         _activeHelpers[created.ID] = 0;

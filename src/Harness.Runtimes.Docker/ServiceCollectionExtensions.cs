@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -8,8 +9,8 @@ public static class ServiceCollectionExtensions
 {
     /// <summary>
     /// Registers <see cref="DockerWorkspaceRuntime"/> as the <see cref="IWorkspaceRuntime"/>, unless one is registered
-    /// already. Bind <see cref="DockerRuntimeOptions"/> from configuration (section <c>Docker</c>) before or after this,
-    /// or pass <paramref name="configure"/>; the options are validated when the host starts.
+    /// already. Configure <see cref="DockerRuntimeOptions"/> with <paramref name="configure"/>
+    /// or bind them with the overload that takes a configuration section; the options are validated when the host starts.
     /// </summary>
     public static IServiceCollection AddDockerWorkspaceRuntime(this IServiceCollection services, Action<DockerRuntimeOptions>? configure = null)
     {
@@ -24,5 +25,12 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<DockerWorkspaceRuntime>();
         services.TryAddSingleton<IWorkspaceRuntime>(sp => sp.GetRequiredService<DockerWorkspaceRuntime>());
         return services;
+    }
+
+    /// <summary>As above, with the options bound from <paramref name="section"/> (the agent's <c>Agent:Workspaces:Docker</c>).</summary>
+    public static IServiceCollection AddDockerWorkspaceRuntime(this IServiceCollection services, IConfiguration section)
+    {
+        services.AddOptions<DockerRuntimeOptions>().Bind(section);
+        return services.AddDockerWorkspaceRuntime(configure: null);
     }
 }
