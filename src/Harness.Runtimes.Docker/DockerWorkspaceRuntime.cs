@@ -54,7 +54,8 @@ public sealed partial class DockerWorkspaceRuntime : IWorkspaceRuntime, IDisposa
             if (await InspectContainerOrNullAsync(container, cancellationToken) is { } existing)
             {
                 var status = InstanceStatusMapper.From(workspaceId, existing, _options);
-                if (status.State is InstanceState.Running or InstanceState.Starting && existing.Config?.Image == spec.Image)
+                // Only a running one is kept: "created" means an earlier start did not finish, and is made again.
+                if (status.State == InstanceState.Running && existing.Config?.Image == spec.Image)
                 {
                     DockerRuntimeLog.InstanceReused(_logger, workspaceId, container, spec.Image);
                     return status;
@@ -399,6 +400,10 @@ public sealed partial class DockerWorkspaceRuntime : IWorkspaceRuntime, IDisposa
         if (string.IsNullOrWhiteSpace(spec.MountPath) || !spec.MountPath.StartsWith('/') || spec.MountPath == "/")
         {
             errors.Add($"mount_path: '{spec.MountPath}' must be an absolute path other than /");
+        }
+        foreach (var name in spec.Env.Keys.Where(k => k.Length == 0 || k.Contains('=') || k.Contains('\0')))
+        {
+            errors.Add($"env: '{name}' is not a variable name");
         }
         if (spec.Resources is { Cpu: <= 0 } or { MemoryMb: < 6 } or { Pids: < 1 })
         {

@@ -18,7 +18,8 @@ internal static class InstanceStatusMapper
             "exited" or "dead" or "paused" or "removing" => Ended(s),
             _ => (InstanceState.Error, $"unknown container state '{s.Status}'"),
         };
-        if (state == InstanceState.Stopped && !string.IsNullOrEmpty(s.Error))
+        // The engine's error on a container that never ran (start failed) or stopped: say it, as an error.
+        if (state is InstanceState.Stopped or InstanceState.Starting && !string.IsNullOrEmpty(s.Error))
         {
             (state, message) = (InstanceState.Error, s.Error);
         }

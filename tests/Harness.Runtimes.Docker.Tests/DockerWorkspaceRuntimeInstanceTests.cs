@@ -115,6 +115,41 @@ public sealed class DockerWorkspaceRuntimeInstanceTests(DockerEngine engine) : D
     }
 
     [Fact]
+    public async Task StartInstance_WhoseProcessExitsWithAnError_IsErrorAndTheNextStartReplacesIt()
+    {
+        var runtime = NewRuntime();
+        var id = NewWorkspaceId();
+        await runtime.CreateVolumeAsync(id, Ct);
+        // One process allowed: the init runs, cannot fork the server, and exits non-zero.
+        var crashing = HttpSpec(new ResourceLimits(Pids: 1));
+
+        var started = await runtime.StartInstanceAsync(id, crashing, Ct);
+
+        Assert.Equal(InstanceState.Error, started.State);
+        Assert.StartsWith("exited with code ", started.Message);
+        Assert.Null(started.Upstream);
+        Assert.Equal(InstanceState.Error, (await runtime.GetInstanceAsync(id, Ct)).State);
+        var replaced = await runtime.StartInstanceAsync(id, HttpSpec(), Ct);
+        Assert.Equal(InstanceState.Running, replaced.State);
+        Assert.NotNull(replaced.Upstream);
+    }
+
+    [Fact]
+    public async Task StartInstance_TheEngineRefuses_IsFailedWithTheEnginesReason()
+    {
+        var runtime = NewRuntime();
+        var id = NewWorkspaceId();
+        await runtime.CreateVolumeAsync(id, Ct);
+        // A volume mounted over a file of the image: the engine refuses to create the container.
+        var broken = HttpSpec() with { MountPath = "/bin/busybox" };
+
+        var error = await Assert.ThrowsAsync<RuntimeException>(() => runtime.StartInstanceAsync(id, broken, Ct));
+
+        Assert.Equal(RuntimeErrorKind.Failed, error.Kind);
+        Assert.Contains("busybox", error.Message); // the engine says which mount it could not make
+    }
+
+    [Fact]
     public async Task DeleteInstance_RemovesTheContainerAndKeepsTheVolume()
     {
         var runtime = NewRuntime();
