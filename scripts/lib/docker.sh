@@ -10,14 +10,31 @@ if ! declare -F as_root >/dev/null; then
   }
 fi
 
+# The test images need a busybox that runs without a libc: Debian's busybox-static.
+static_busybox() {
+  local out
+  [ -x /bin/busybox ] || return 1
+  # ldd exits non-zero on a static binary; its words are what tell.
+  out=$(ldd /bin/busybox 2>&1 || true)
+  [[ $out == *"not a dynamic executable"* ]]
+}
+
 ensure_docker() {
-  if command -v dockerd >/dev/null && command -v docker >/dev/null && [ -x /bin/busybox ]; then
+  if command -v dockerd >/dev/null && command -v docker-init >/dev/null && static_busybox; then
     return
   fi
   echo "==> Installing Docker (Debian packages 'docker.io' and 'busybox-static')"
   as_root apt-get update -qq
-  # policy-rc.d keeps the package's own daemon from starting where services can't; it is not used.
+  # The package's own daemon is never used (it would make a docker0 bridge): a policy-rc.d that
+  # refuses every start keeps it down while the packages install, where the machine has none.
+  local policy=/usr/sbin/policy-rc.d added=
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
+    as_root chmod 755 "$policy"
+    added=1
+  fi
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io busybox-static >/dev/null
+  [ -z "$added" ] || as_root rm -f "$policy"
 }
 
 # Starts a private dockerd and exports HARNESS_TEST_DOCKER_HOST. Stop it with stop_private_dockerd.
