@@ -63,6 +63,12 @@ public abstract class DockerRuntimeTestBase(DockerEngine engine) : IClassFixture
     }
 }
 
+internal static class DockerRuntimeTestImages
+{
+    /// <summary>Any image the engine has will do for a helper that is never started.</summary>
+    public const string Helper = DockerEngine.HttpImage;
+}
+
 internal static class TestContext
 {
     /// <summary>No single runtime call of these tests should need more than this.</summary>

@@ -45,6 +45,42 @@ public sealed class DockerWorkspaceRuntimeInstanceTests(DockerEngine engine) : D
     }
 
     [Fact]
+    public async Task StartInstance_ConcurrentCalls_MakeOneInstance()
+    {
+        var runtime = NewRuntime();
+        var id = NewWorkspaceId();
+        await runtime.CreateVolumeAsync(id, Ct);
+
+        var both = await Task.WhenAll(runtime.StartInstanceAsync(id, HttpSpec(), Ct), runtime.StartInstanceAsync(id, HttpSpec(), Ct));
+
+        Assert.All(both, s => Assert.Equal(InstanceState.Running, s.State));
+        Assert.Equal(both[0].Upstream, both[1].Upstream);
+        Assert.Single(await runtime.ListInstancesAsync(id, Ct));
+    }
+
+    [Fact]
+    public async Task StartInstance_WithAnotherImage_ReplacesTheRunningInstance()
+    {
+        var runtime = NewRuntime();
+        var id = NewWorkspaceId();
+        await runtime.CreateVolumeAsync(id, Ct);
+        await runtime.StartInstanceAsync(id, HttpSpec(), Ct);
+        var before = (await Engine.InspectContainerAsync(WorkspaceIds.InstanceName(id))).GetProperty("Id").GetString();
+        // The same image under a second reference counts as another image: the runtime compares what was asked for.
+        using var http = DockerEngine.CreateHttpClient(Engine.Endpoint);
+        using var tagged = await http.PostAsync($"/images/{DockerEngine.HttpImage}/tag?repo=harness-test/http&tag=other", null, Ct);
+        Assert.True(tagged.IsSuccessStatusCode);
+
+        var replaced = await runtime.StartInstanceAsync(id, HttpSpec(image: "harness-test/http:other"), Ct);
+
+        Assert.Equal(InstanceState.Running, replaced.State);
+        Assert.Equal("harness-test/http:other", replaced.Image);
+        Assert.NotEqual(before, (await Engine.InspectContainerAsync(WorkspaceIds.InstanceName(id))).GetProperty("Id").GetString());
+        using var untagged = await http.DeleteAsync("/images/harness-test/http:other", Ct); // only the tag goes
+        Assert.True(untagged.IsSuccessStatusCode);
+    }
+
+    [Fact]
     public async Task StartInstance_WithoutVolume_IsNotFound()
     {
         var runtime = NewRuntime();

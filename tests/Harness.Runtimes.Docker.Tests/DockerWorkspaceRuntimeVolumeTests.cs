@@ -138,6 +138,36 @@ public sealed class DockerWorkspaceRuntimeVolumeTests(DockerEngine engine) : Doc
         Assert.Empty(TestArchives.Read(archive));
     }
 
+    [Fact]
+    public async Task DeleteVolume_RemovesAHelperLeftByADeadAgent()
+    {
+        var runtime = NewRuntime();
+        var id = NewWorkspaceId();
+        await runtime.CreateVolumeAsync(id, Ct);
+        // What an agent that died mid-archive leaves: a labelled helper container holding the volume.
+        using var http = DockerEngine.CreateHttpClient(Engine.Endpoint);
+        using var created = await http.PostAsJsonAsync($"/containers/create?name=harness-archive-{id}-deadbeef", new
+        {
+            Image = DockerRuntimeTestImages.Helper,
+            Cmd = new[] { "/never" },
+            Labels = new Dictionary<string, string>
+            {
+                [RuntimeLabels.Managed] = "true",
+                [RuntimeLabels.Workspace] = id,
+                [RuntimeLabels.Agent] = AgentName,
+                [RuntimeLabels.Role] = RuntimeLabels.RoleArchive,
+            },
+            HostConfig = new { Mounts = new[] { new { Type = "volume", Source = WorkspaceIds.VolumeName(id), Target = "/data" } } },
+        }, Ct);
+        Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync(Ct));
+        Assert.Single(await HelperContainersAsync(id));
+
+        Assert.True(await runtime.DeleteVolumeAsync(id, Ct));
+
+        Assert.Empty(await HelperContainersAsync(id));
+        Assert.Null(await runtime.GetVolumeAsync(id, Ct));
+    }
+
     private async Task<List<string>> HelperContainersAsync(string workspaceId)
     {
         using var http = DockerEngine.CreateHttpClient(Engine.Endpoint);
