@@ -12,7 +12,7 @@ namespace Harness.Runtimes.Fake;
 /// root (an agent restart) finds its volumes and brings its instances back, as a container engine would.
 /// It passes the same conformance suite as Docker and Kubernetes; <c>harness dev</c> runs workspaces on it.
 /// </summary>
-public sealed class FakeWorkspaceRuntime : IWorkspaceRuntime, IAsyncDisposable
+public sealed class FakeWorkspaceRuntime : IWorkspaceRuntime, IAsyncDisposable, IDisposable
 {
     public const string RuntimeName = "fake";
 
@@ -286,6 +286,9 @@ public sealed class FakeWorkspaceRuntime : IWorkspaceRuntime, IAsyncDisposable
         }
         _gate.Dispose();
     }
+
+    /// <summary>Hosts disposed with <c>using</c> dispose synchronously; the servers stop either way.</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     private sealed record InstanceRecord(string Image, int Port, string MountPath, DateTimeOffset StartedAt);
 }

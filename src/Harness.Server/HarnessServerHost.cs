@@ -12,6 +12,7 @@ using Harness.Server.Features.Health;
 using Harness.Server.Features.Jobs;
 using Harness.Server.Features.Nodes;
 using Harness.Server.Features.Playbooks;
+using Harness.Server.Features.Proxy;
 using Harness.Server.Features.Runs;
 using Harness.Server.Features.Scans;
 using Harness.Server.Features.Tokens;
@@ -83,6 +84,7 @@ public static class HarnessServerHost
         services.TryAddSingleton<IArtifactStore, FileArtifactStore>();
         services.TryAddSingleton<LeaseSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<LeaseSweeper>());
+        services.AddWorkspaceProxy(builder.Configuration);
         if (database.Provider == DatabaseOptions.Postgres)
         {
             services.AddHostedService<PostgresDispatchNotifier>();
@@ -133,6 +135,7 @@ public static class HarnessServerHost
         app.MapArtifactsApi();
         app.MapScansApi();
         app.MapDashboardApi();
+        app.MapWorkspaceProxy();
 
         app.MapOpenApi(Routes.OpenApiDocument).AllowAnonymous();
         app.MapScalarApiReference(Routes.ApiReference, o => o
@@ -142,10 +145,5 @@ public static class HarnessServerHost
         return app;
     }
 
-    public static void ConfigureJson(JsonSerializerOptions options)
-    {
-        options.TypeInfoResolverChain.Insert(0, HarnessJsonContext.Default);
-        options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
-        options.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
-    }
+    public static void ConfigureJson(JsonSerializerOptions options) => HarnessJsonOptions.Configure(options);
 }

@@ -28,7 +28,7 @@ public abstract class ApiTest(string provider) : IAsyncLifetime
 
     public async Task InitializeAsync() => _server = await TestServer.StartAsync(Provider, Configuration);
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (_server is not null)
         {

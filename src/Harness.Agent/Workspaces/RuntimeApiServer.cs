@@ -32,18 +32,15 @@ public sealed partial class RuntimeApiServer(
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggers);
         builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
+        // The agent's host owns signals and shutdown; this app stops when the agent stops it.
+        builder.Services.AddSingleton<IHostLifetime, PassiveLifetime>();
         builder.Services.AddSingleton(runtime);
         builder.Services.AddSingleton(transfer);
         builder.Services.AddSingleton(agent);
         builder.Services.AddSingleton(options);
-        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, HarnessJsonContext.Default));
+        builder.Services.ConfigureHttpJsonOptions(o => HarnessJsonOptions.Configure(o.SerializerOptions));
         builder.Services.AddProblemDetails();
-        builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
-        {
-            document.Info.Title = "Harness Runtime Agent API";
-            document.Info.Description = "Served by every workspace agent (docker, kubernetes, fake); the server calls it with the runtime key.";
-            return Task.CompletedTask;
-        }));
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer<RuntimeApiDocument>());
         var app = builder.Build();
         app.UseStatusCodePages();
         app.Use(async (context, next) =>

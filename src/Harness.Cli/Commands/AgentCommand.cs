@@ -12,6 +12,14 @@ internal static class AgentCommand
         var server = new Option<string?>("--server") { Description = "Server URL (HARNESS_SERVER_URL)." };
         var name = new Option<string?>("--name") { Description = "This agent's name, e.g. PC-01 (HARNESS_AGENT_NAME; default: the host name)." };
         var stateDir = new Option<string?>("--state-dir") { Description = "Where the agent keeps its key and state (HARNESS_AGENT_STATE_DIR; default: ./agent-state)." };
+        var workspaceRuntime = new Option<string?>("--workspace-runtime")
+        {
+            Description = "Serve the Runtime Agent API over this workspace runtime: docker, kubernetes, fake or none (HARNESS_WORKSPACE_RUNTIME).",
+        };
+        var runtimeListen = new Option<string?>("--runtime-listen")
+        {
+            Description = "Where the Runtime Agent API listens, e.g. http://0.0.0.0:7071 (HARNESS_RUNTIME_LISTEN; default http://127.0.0.1:7071).",
+        };
         var logFormat = LogFormat.CreateOption(LogFormat.Json);
         var command = new Command("agent",
             """
@@ -23,6 +31,8 @@ internal static class AgentCommand
         command.Options.Add(server);
         command.Options.Add(name);
         command.Options.Add(stateDir);
+        command.Options.Add(workspaceRuntime);
+        command.Options.Add(runtimeListen);
         command.Options.Add(logFormat);
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -38,6 +48,14 @@ internal static class AgentCommand
             if (parse.GetValue(stateDir) is { } d)
             {
                 configuration["Agent:StateDir"] = d;
+            }
+            if (parse.GetValue(workspaceRuntime) is { } r)
+            {
+                configuration["Agent:Workspaces:Runtime"] = r;
+            }
+            if (parse.GetValue(runtimeListen) is { } l)
+            {
+                configuration["Agent:Workspaces:Listen"] = l;
             }
             using var host = HarnessAgentHost.Build(new AgentHostSettings
             {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Security.Cryptography;
 using Harness.Agent;
 using Harness.Agent.Listener;
+using Harness.Agent.Workspaces;
 using Harness.Cli.Hosting;
 using Harness.DeviceSim;
 using Harness.Runtimes.Devices.Simulator;
@@ -42,6 +43,11 @@ internal static class DevCommand
             Description = "Simulated devices the in-process farm serves (HARNESS_DEV_DEVICES; 0: none).",
             DefaultValueFactory = _ => int.TryParse(Environment.GetEnvironmentVariable("HARNESS_DEV_DEVICES"), out var n) ? n : DefaultDevices,
         };
+        var workspaceRuntime = new Option<string>("--workspace-runtime")
+        {
+            Description = "Runtime of the in-process agent's workspaces: fake (volumes as folders, instances as local web servers), docker, or none (HARNESS_WORKSPACE_RUNTIME).",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("HARNESS_WORKSPACE_RUNTIME") ?? "fake",
+        };
         var logFormat = LogFormat.CreateOption(LogFormat.Text);
         var command = new Command("dev",
             """
@@ -54,6 +60,7 @@ internal static class DevCommand
         command.Options.Add(urls);
         command.Options.Add(agentName);
         command.Options.Add(devices);
+        command.Options.Add(workspaceRuntime);
         command.Options.Add(logFormat);
         command.SetAction((parse, cancellationToken) =>
         {
@@ -68,6 +75,7 @@ internal static class DevCommand
                 parse.GetValue(urls) ?? Environment.GetEnvironmentVariable("ASPNETCORE_URLS") ?? DefaultUrl,
                 parse.GetValue(agentName)!,
                 count,
+                parse.GetValue(workspaceRuntime)!.Trim().ToLowerInvariant(),
                 LogFormat.Configure(parse.GetValue(logFormat)!),
                 cancellationToken);
         });
@@ -76,7 +84,8 @@ internal static class DevCommand
 
     public const int DefaultDevices = 20;
 
-    private static async Task<int> RunAsync(string dataDir, string urls, string agentName, int deviceCount, Action<ILoggingBuilder> logging, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(
+        string dataDir, string urls, string agentName, int deviceCount, string workspaceRuntime, Action<ILoggingBuilder> logging, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(dataDir);
         using var shutdown = new ShutdownSignal();
@@ -124,13 +133,19 @@ internal static class DevCommand
                 ["Agent:HeartbeatIntervalSec"] = "5",
                 ["Agent:Devices:Adapter"] = farm is null ? "none" : "vendor-ws",
                 ["Agent:Devices:VendorUrl"] = farm?.WsUrl.ToString() ?? "",
+                ["Agent:Workspaces:Runtime"] = workspaceRuntime,
+                ["Agent:Workspaces:Listen"] = "http://127.0.0.1:0",
+                ["Agent:Workspaces:Fake:Root"] = Path.Combine(dataDir, "workspaces"),
             },
             ConfigureLogging = logging,
             ConfigureServices = services => services.Replace(ServiceDescriptor.Singleton<IHostLifetime, PassiveLifetime>()),
         });
         await agent.StartAsync(cancellationToken);
 
-        PrintBanner(url, adminToken, dataDir, agentName, farm is null ? "none (--devices 0)" : $"{deviceCount} simulated (vendor WebSocket {farm.WsUrl})");
+        var runtimeApi = agent.Services.GetRequiredService<RuntimeApiState>().Endpoint;
+        PrintBanner(url, adminToken, dataDir, agentName,
+            farm is null ? "none (--devices 0)" : $"{deviceCount} simulated (vendor WebSocket {farm.WsUrl})",
+            runtimeApi is null ? "none (--workspace-runtime none)" : $"{workspaceRuntime} runtime (Runtime Agent API {runtimeApi.AbsoluteUri.TrimEnd('/')})");
         await WaitForAgentAsync(agent, TimeSpan.FromSeconds(10));
 
         var signal = await shutdown.Signalled;
@@ -180,7 +195,7 @@ internal static class DevCommand
             : "  Agent online. Press Ctrl-C to stop.");
     }
 
-    private static void PrintBanner(string url, string adminToken, string dataDir, string agentName, string devices)
+    private static void PrintBanner(string url, string adminToken, string dataDir, string agentName, string devices, string workspaces)
     {
         Console.WriteLine();
         Console.WriteLine("  Harness dev is running.");
@@ -190,6 +205,7 @@ internal static class DevCommand
         Console.WriteLine($"    Admin token     {adminToken}");
         Console.WriteLine($"    Agent           {agentName} (in-process)");
         Console.WriteLine($"    Devices         {devices}");
+        Console.WriteLine($"    Workspaces      {workspaces}");
         Console.WriteLine($"    Data            {dataDir}");
         Console.WriteLine();
         Console.WriteLine("    Try, in another terminal in this folder:");

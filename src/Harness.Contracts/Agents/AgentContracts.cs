@@ -43,6 +43,11 @@ public static class RuntimeNames
     public const string Docker = "docker";
     public const string Kubernetes = "kubernetes";
     public const string Sandbox = "sandbox";
+    /// <summary>The fake workspace runtime <c>harness dev</c> and the tests run workspaces on.</summary>
+    public const string Fake = "fake";
 
-    public static readonly IReadOnlyList<string> All = [Devices, Docker, Kubernetes, Sandbox];
+    public static readonly IReadOnlyList<string> All = [Devices, Docker, Kubernetes, Sandbox, Fake];
+
+    /// <summary>Runtimes that run workspaces behind the Runtime Agent API.</summary>
+    public static readonly IReadOnlyList<string> Workspace = [Docker, Kubernetes, Fake];
 }

@@ -1,12 +1,12 @@
 using Microsoft.Extensions.Hosting;
 
-namespace Harness.Cli.Hosting;
+namespace Harness.Agent;
 
 /// <summary>
 /// A host lifetime that does not listen for signals, for hosts whose shutdown order someone
-/// else decides (<c>harness dev</c> stops the agent before the server).
+/// else decides (<c>harness dev</c> stops the agent before the server; the agent stops its Runtime Agent API).
 /// </summary>
-internal sealed class PassiveLifetime : IHostLifetime
+public sealed class PassiveLifetime : IHostLifetime
 {
     public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
