@@ -48,19 +48,21 @@ public sealed partial class DockerWorkspaceRuntime : IWorkspaceRuntime, IDisposa
             {
                 throw RuntimeException.VolumeNotFound(workspaceId);
             }
-            if (await InspectContainerOrNullAsync(container, cancellationToken) is { } existing)
+            var existing = await InspectContainerOrNullAsync(container, cancellationToken);
+            var current = existing is null ? null : InstanceStatusMapper.From(workspaceId, existing, _options);
+            // Only a running one is kept: "created" means an earlier start did not finish, and is made again.
+            if (current?.State == InstanceState.Running && existing!.Config?.Image == spec.Image)
             {
-                var status = InstanceStatusMapper.From(workspaceId, existing, _options);
-                // Only a running one is kept: "created" means an earlier start did not finish, and is made again.
-                if (status.State == InstanceState.Running && existing.Config?.Image == spec.Image)
-                {
-                    DockerRuntimeLog.InstanceReused(_logger, workspaceId, container, spec.Image);
-                    return status;
-                }
-                DockerRuntimeLog.InstanceReplaced(_logger, workspaceId, container, existing.State?.Status ?? "unknown", existing.Config?.Image);
-                await RemoveContainerAsync(container, graceful: status.State == InstanceState.Running, cancellationToken);
+                DockerRuntimeLog.InstanceReused(_logger, workspaceId, container, spec.Image);
+                return current;
             }
+            // Checked before anything is removed: asking for a missing image leaves the old instance as it was.
             await EnsureImageAsync(spec.Image, cancellationToken);
+            if (existing is not null)
+            {
+                DockerRuntimeLog.InstanceReplaced(_logger, workspaceId, container, existing.State?.Status ?? "unknown", existing.Config?.Image);
+                await RemoveContainerAsync(container, graceful: current!.State == InstanceState.Running, cancellationToken);
+            }
             var created = await CreateInstanceContainerAsync(workspaceId, spec, cancellationToken);
             try
             {

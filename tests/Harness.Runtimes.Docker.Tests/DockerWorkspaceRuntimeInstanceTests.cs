@@ -107,6 +107,22 @@ public sealed class DockerWorkspaceRuntimeInstanceTests(DockerEngine engine) : D
     }
 
     [Fact]
+    public async Task StartInstance_WithAMissingImage_LeavesTheRunningInstanceAlone()
+    {
+        var runtime = NewRuntime();
+        var id = NewWorkspaceId();
+        await runtime.CreateVolumeAsync(id, Ct);
+        var running = await runtime.StartInstanceAsync(id, HttpSpec(), Ct);
+
+        var error = await Assert.ThrowsAsync<RuntimeException>(() => runtime.StartInstanceAsync(id, HttpSpec(image: "harness-test/absent:404"), Ct));
+
+        Assert.Equal(RuntimeErrorKind.ImageNotFound, error.Kind);
+        var after = await runtime.GetInstanceAsync(id, Ct);
+        Assert.Equal(InstanceState.Running, after.State);
+        Assert.Equal(running.StartedAt, after.StartedAt);
+    }
+
+    [Fact]
     public async Task StartInstance_AppliesLimitsLabelsAndMountAndIsNotPrivileged()
     {
         var runtime = NewRuntime();
