@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
 # Runs the whole Harness test suite. Installs what the tests need when it is missing
-# (PostgreSQL and adb from Debian's packages) and starts a private PostgreSQL for the run.
+# (PostgreSQL, adb, Docker and busybox-static from Debian's packages) and starts a private
+# PostgreSQL and a private Docker engine (no bridge, loopback only) for the run.
 # Extra arguments go to `dotnet test` (e.g. --filter "FullyQualifiedName~Heartbeat").
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
 # shellcheck source=scripts/lib/postgres.sh
 source scripts/lib/postgres.sh
+# shellcheck source=scripts/lib/docker.sh
+source scripts/lib/docker.sh
 
 ensure_postgres
 # Debian's adb client is driven against the device simulator to prove the adb protocol is faithful.
 if ! command -v adb >/dev/null; then
   as_root apt-get install -y -q adb >/dev/null 2>&1 || { as_root apt-get update -q >/dev/null && as_root apt-get install -y -q adb >/dev/null; }
 fi
+ensure_docker
+trap 'stop_private_dockerd; stop_private_postgres' EXIT
 start_private_postgres
-trap stop_private_postgres EXIT
+start_private_dockerd
+build_test_images
 
 results=$(mktemp -d /tmp/harness-test-results.XXXXXX)
 status=0

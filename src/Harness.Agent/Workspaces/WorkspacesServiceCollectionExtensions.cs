@@ -1,4 +1,5 @@
 using Harness.Runtimes;
+using Harness.Runtimes.Docker;
 using Harness.Runtimes.Fake;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -21,6 +22,17 @@ public static class WorkspacesServiceCollectionExtensions
             case FakeWorkspaceRuntime.RuntimeName:
                 services.AddFakeWorkspaceRuntime(section.GetSection("Fake"));
                 break;
+            case "docker":
+                services.AddDockerWorkspaceRuntime(section.GetSection("Docker"));
+                // Containers and volumes are labelled with the agent's name, so a restarted agent finds its own.
+                services.PostConfigure<DockerRuntimeOptions>(o =>
+                {
+                    if (section.GetSection("Docker")["AgentName"] is null && configuration["Agent:Name"] is { Length: > 0 } name)
+                    {
+                        o.AgentName = name.ToLowerInvariant();
+                    }
+                });
+                break;
             case "kubernetes":
                 // The harness.agent label defaults to the agent's name, which a Deployment must pin (HARNESS_AGENT_NAME).
                 services.AddKubernetesWorkspaceRuntime(section.GetSection("Kubernetes"), o =>
@@ -33,7 +45,7 @@ public static class WorkspacesServiceCollectionExtensions
                 break;
             default:
                 throw new InvalidOperationException(
-                    $"Agent:Workspaces:Runtime: '{runtime}' is not a workspace runtime; use none, {FakeWorkspaceRuntime.RuntimeName}, kubernetes");
+                    $"Agent:Workspaces:Runtime: '{runtime}' is not a workspace runtime; use none, {FakeWorkspaceRuntime.RuntimeName}, docker, kubernetes");
         }
         services.TryAddSingleton<ArchiveTransfer>();
         services.TryAddSingleton<RuntimeApiServer>();
