@@ -190,7 +190,15 @@ public sealed class FakeWorkspaceRuntime : IWorkspaceRuntime, IAsyncDisposable, 
                 throw RuntimeException.VolumeNotFound(workspaceId);
             }
             await using var gzip = new GZipStream(destination, CompressionLevel.Fastest, leaveOpen: true);
-            await TarFile.CreateFromDirectoryAsync(VolumeData(workspaceId), gzip, includeBaseDirectory: false, cancellationToken);
+            if (Directory.EnumerateFileSystemEntries(VolumeData(workspaceId)).Any())
+            {
+                await TarFile.CreateFromDirectoryAsync(VolumeData(workspaceId), gzip, includeBaseDirectory: false, cancellationToken);
+            }
+            else
+            {
+                // .NET writes nothing for an empty folder; a tar reader expects the end-of-archive blocks.
+                await gzip.WriteAsync(new byte[1024], cancellationToken);
+            }
         }
         finally
         {
@@ -215,8 +223,16 @@ public sealed class FakeWorkspaceRuntime : IWorkspaceRuntime, IAsyncDisposable, 
             Directory.CreateDirectory(data);
             try
             {
+                // An empty folder archives to a tar with no entries, which reads back as an empty stream.
                 await using var gzip = new GZipStream(source, CompressionMode.Decompress, leaveOpen: true);
-                await TarFile.ExtractToDirectoryAsync(gzip, data, overwriteFiles: true, cancellationToken);
+                await using var tar = new FileStream(Path.Combine(VolumeDir(workspaceId), "restore.tar"), FileMode.Create, FileAccess.ReadWrite,
+                    FileShare.None, 81920, FileOptions.DeleteOnClose);
+                await gzip.CopyToAsync(tar, cancellationToken);
+                if (tar.Length > 0)
+                {
+                    tar.Position = 0;
+                    await TarFile.ExtractToDirectoryAsync(tar, data, overwriteFiles: true, cancellationToken);
+                }
             }
             catch (Exception e) when (e is InvalidDataException or FormatException or IOException)
             {

@@ -252,6 +252,21 @@ public abstract class WorkspaceRuntimeConformance : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Archive_OfAnEmptyVolume_RestoresToAnEmptyVolume()
+    {
+        var id = NewWorkspace();
+        await Runtime.CreateVolumeAsync(id, CancellationToken.None);
+        var archive = new MemoryStream();
+        await Runtime.ArchiveVolumeAsync(id, archive, CancellationToken.None);
+        archive.Position = 0;
+        await Runtime.RestoreVolumeAsync(id, archive, CancellationToken.None);
+        var again = new MemoryStream();
+        await Runtime.ArchiveVolumeAsync(id, again, CancellationToken.None);
+        again.Position = 0;
+        Assert.Empty(TarGz.Read(again));
+    }
+
+    [Fact]
     public async Task Archive_WhileTheInstanceRuns_Works()
     {
         if (!RunsArchiveJobs)
