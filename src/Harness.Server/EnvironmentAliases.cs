@@ -18,6 +18,7 @@ public static class EnvironmentAliases
         ["MAX_ARTIFACT_BYTES"] = "Harness:Artifacts:MaxBytes",
         ["HARNESS_RUNTIME_KEY_SECRET"] = "Harness:Runtime:KeySecret",
         ["MAX_WORKSPACE_ARCHIVE_BYTES"] = "Harness:Workspaces:MaxArchiveBytes",
+        ["HARNESS_WORKSPACE_IDLE_STOP_MIN"] = "Harness:Workspaces:IdleStopMinutes",
     };
 
     public static IEnumerable<KeyValuePair<string, string?>> Read() =>

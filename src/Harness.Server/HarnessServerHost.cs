@@ -94,6 +94,8 @@ public static class HarnessServerHost
         services.AddHostedService(sp => sp.GetRequiredService<AgentHealthChecker>());
         services.TryAddSingleton<WorkspaceReconciler>();
         services.AddHostedService(sp => sp.GetRequiredService<WorkspaceReconciler>());
+        services.TryAddSingleton<WorkspaceIdleStopper>();
+        services.AddHostedService(sp => sp.GetRequiredService<WorkspaceIdleStopper>());
         services.AddWorkspaceProxy(builder.Configuration);
         if (database.Provider == DatabaseOptions.Postgres)
         {

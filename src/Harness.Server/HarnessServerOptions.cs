@@ -68,6 +68,15 @@ public sealed class WorkspaceOptions
     /// <summary>How often the reconciler settles overdue transitions and compares agents' instances with the database.</summary>
     public int ReconcileIntervalSec { get; set; } = 30;
 
+    /// <summary>
+    /// A running workspace without proxied traffic for this long is stopped (its volume stays);
+    /// 0 never stops one. HARNESS_WORKSPACE_IDLE_STOP_MIN.
+    /// </summary>
+    public int IdleStopMinutes { get; set; } = 120;
+
+    /// <summary>How often idle workspaces are looked for.</summary>
+    public int IdleCheckIntervalSec { get; set; } = 60;
+
     /// <summary>Largest workspace archive accepted from an agent, in bytes (MAX_WORKSPACE_ARCHIVE_BYTES).</summary>
     public long MaxArchiveBytes { get; set; } = 10L * 1024 * 1024 * 1024;
 }

@@ -80,6 +80,8 @@ internal sealed class HarnessServerOptionsValidator : IValidateOptions<HarnessSe
         Check(errors, "HealthMaxBackoffSec", ws.HealthMaxBackoffSec, 1, 86_400);
         Check(errors, "HealthFailureThreshold", ws.HealthFailureThreshold, 1, 1000);
         Check(errors, "ReconcileIntervalSec", ws.ReconcileIntervalSec, 1, 86_400);
+        Check(errors, "IdleStopMinutes", ws.IdleStopMinutes, 0, 525_600);
+        Check(errors, "IdleCheckIntervalSec", ws.IdleCheckIntervalSec, 1, 86_400);
         if (ws.HealthMaxBackoffSec < ws.HealthIntervalSec)
         {
             errors.Add($"Harness:Workspaces:HealthMaxBackoffSec: {ws.HealthMaxBackoffSec} is below HealthIntervalSec ({ws.HealthIntervalSec}); the backoff's cap must be at least the interval.");
