@@ -87,7 +87,7 @@ public sealed partial class DockerWorkspaceRuntime
                     Message = $"the container runs but nothing accepts connections on its port after {_options.ReadyTimeoutMs} ms",
                 };
             }
-            await Task.Delay(TimeSpan.FromMilliseconds(100), _time, cancellationToken);
+            await Task.Delay(TimeSpan.FromMilliseconds(20), _time, cancellationToken);
         }
     }
 
