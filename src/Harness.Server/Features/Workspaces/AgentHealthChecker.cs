@@ -26,27 +26,9 @@ public sealed partial class AgentHealthChecker(
 
     private WorkspaceOptions Options => options.Value.Workspaces;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        // Ticks often enough that an agent is probed close to when it is due.
-        var tick = TimeSpan.FromSeconds(Math.Min(5, Options.HealthIntervalSec));
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(tick, time, stoppingToken);
-                await CheckAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                LogPassFailed(logger, e);
-            }
-        }
-    }
+    // Ticks often enough that an agent is probed close to when it is due.
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        PeriodicLoop.RunAsync(TimeSpan.FromSeconds(Math.Min(5, Options.HealthIntervalSec)), time, CheckAsync, e => LogPassFailed(logger, e), stoppingToken);
 
     /// <summary>One pass over the agents that are due; returns how many it probed.</summary>
     public async Task<int> CheckAsync(CancellationToken cancellationToken)

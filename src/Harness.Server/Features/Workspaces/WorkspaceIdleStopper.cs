@@ -19,25 +19,8 @@ public sealed partial class WorkspaceIdleStopper(
 
     private WorkspaceOptions Options => options.Value.Workspaces;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(TimeSpan.FromSeconds(Options.IdleCheckIntervalSec), time, stoppingToken);
-                await StopIdleAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                LogPassFailed(logger, e);
-            }
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        PeriodicLoop.RunAsync(TimeSpan.FromSeconds(Options.IdleCheckIntervalSec), time, StopIdleAsync, e => LogPassFailed(logger, e), stoppingToken);
 
     /// <summary>One pass: returns how many workspaces it stopped.</summary>
     public async Task<int> StopIdleAsync(CancellationToken cancellationToken)

@@ -28,26 +28,8 @@ public sealed partial class WorkspaceReconciler(
 
     private WorkspaceOptions Options => options.Value.Workspaces;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var interval = TimeSpan.FromSeconds(Options.ReconcileIntervalSec);
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(interval, time, stoppingToken);
-                await ReconcileAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                LogPassFailed(logger, e);
-            }
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        PeriodicLoop.RunAsync(TimeSpan.FromSeconds(Options.ReconcileIntervalSec), time, ReconcileAsync, e => LogPassFailed(logger, e), stoppingToken);
 
     /// <summary>One pass; returns how many workspaces it changed.</summary>
     public async Task<int> ReconcileAsync(CancellationToken cancellationToken)
