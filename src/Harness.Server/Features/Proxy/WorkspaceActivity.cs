@@ -14,6 +14,9 @@ public sealed partial class WorkspaceActivity(
     IServiceScopeFactory scopes, TimeProvider time, IOptions<WorkspaceProxyOptions> options, ILogger<WorkspaceActivity> logger) : BackgroundService
 {
     private readonly ConcurrentDictionary<Guid, DateTimeOffset> _seen = new();
+    // One flush at a time: a caller that flushes before reading last_activity_at (the idle stopper)
+    // must not find the map emptied by a flush whose UPDATEs are not yet written.
+    private readonly SemaphoreSlim _flush = new(1, 1);
 
     public void Touch(Guid workspaceId) => _seen[workspaceId] = time.GetUtcNow();
 
@@ -37,6 +40,19 @@ public sealed partial class WorkspaceActivity(
 
     /// <summary>Writes what was seen since the last flush.</summary>
     public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        await _flush.WaitAsync(cancellationToken);
+        try
+        {
+            await WriteAsync(cancellationToken);
+        }
+        finally
+        {
+            _flush.Release();
+        }
+    }
+
+    private async Task WriteAsync(CancellationToken cancellationToken)
     {
         if (_seen.IsEmpty)
         {
