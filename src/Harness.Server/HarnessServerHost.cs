@@ -43,6 +43,8 @@ public static class HarnessServerHost
             builder.WebHost.UseUrls(settings.Urls);
         }
         settings.ConfigureLogging(builder.Logging);
+        // YARP logs every proxied request at Information; the proxy reports its own failures.
+        builder.Logging.AddFilter("Yarp", LogLevel.Warning);
         builder.AddHarnessServer();
         settings.ConfigureServices?.Invoke(builder.Services);
 
