@@ -138,6 +138,8 @@ public abstract class WorkspaceLifecycleTests(string provider) : WorkspaceTest(p
         Assert.StartsWith("agent fake-1 unreachable:", failed.LastErrorMessage);
 
         await agent.StartAsync();
+        // A restarted agent accepts the server only once a heartbeat has given it its runtime key again.
+        await agent.WaitForRuntimeKeyAsync();
         Server.Time.Advance(TimeSpan.FromSeconds(240));
         await checker.CheckAsync(CancellationToken.None);
 
