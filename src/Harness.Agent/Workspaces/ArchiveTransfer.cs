@@ -21,6 +21,9 @@ public sealed partial class ArchiveTransfer(
     TimeProvider time,
     ILogger<ArchiveTransfer> logger)
 {
+    /// <summary>The agent's client for archive transfers: no per-request timeout, unlike heartbeats and callbacks.</summary>
+    public const string HttpClientName = "harness-archives";
+
     private string ScratchDir => options.Value.ScratchDir ?? Path.Combine(agent.Value.StateDir, "archives");
 
     public async Task<ArchiveJobResult> ArchiveAsync(string workspaceId, string archiveId, CancellationToken cancellationToken)

@@ -2,7 +2,9 @@ using Harness.Runtimes;
 using Harness.Runtimes.Docker;
 using Harness.Runtimes.Fake;
 using Microsoft.Extensions.Configuration;
+using Harness.Client;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Harness.Agent.Workspaces;
 
@@ -47,7 +49,15 @@ public static class WorkspacesServiceCollectionExtensions
                 throw new InvalidOperationException(
                     $"Agent:Workspaces:Runtime: '{runtime}' is not a workspace runtime; use none, {FakeWorkspaceRuntime.RuntimeName}, docker, kubernetes");
         }
-        services.TryAddSingleton<ArchiveTransfer>();
+        // Archives move whole volumes: their transfers are bounded by the job's cancellation (the server's
+        // ArchiveTimeoutSec), not by the per-request timeout of heartbeats and callbacks.
+        services.AddHttpClient(ArchiveTransfer.HttpClientName, (sp, http) =>
+        {
+            http.BaseAddress = new Uri(sp.GetRequiredService<IOptions<AgentOptions>>().Value.ServerUrl);
+            http.Timeout = Timeout.InfiniteTimeSpan;
+        });
+        services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<ArchiveTransfer>(sp,
+            new HarnessNodeClient(sp.GetRequiredService<IHttpClientFactory>().CreateClient(ArchiveTransfer.HttpClientName))));
         services.TryAddSingleton<RuntimeApiServer>();
         services.AddHostedService(sp => sp.GetRequiredService<RuntimeApiServer>());
         services.PostConfigure<AgentOptions>(o =>
