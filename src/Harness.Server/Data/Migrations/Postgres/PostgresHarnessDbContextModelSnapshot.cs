@@ -436,6 +436,15 @@ namespace Harness.Server.Data.Migrations.Postgres
                         .HasColumnType("uuid")
                         .HasColumnName("agent_id");
 
+                    b.Property<string>("Backend")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("backend");
+
+                    b.Property<DateTimeOffset?>("CancelRequestedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("cancel_requested_at");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
@@ -462,10 +471,28 @@ namespace Harness.Server.Data.Migrations.Postgres
                         .HasColumnType("character varying(2048)")
                         .HasColumnName("last_error_message");
 
+                    b.Property<DateTimeOffset?>("LeaseUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("lease_until");
+
+                    b.Property<long>("LogLines")
+                        .HasColumnType("bigint")
+                        .HasColumnName("log_lines");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("reason");
+
                     b.Property<string>("Result")
                         .HasColumnType("jsonb")
                         .HasColumnName("result")
                         .HasAnnotation("Harness:Json", true);
+
+                    b.Property<string>("SecretsSealed")
+                        .HasMaxLength(98304)
+                        .HasColumnType("character varying(98304)")
+                        .HasColumnName("secrets_sealed");
 
                     b.Property<string>("Spec")
                         .IsRequired()
@@ -503,7 +530,45 @@ namespace Harness.Server.Data.Migrations.Postgres
                     b.HasIndex("CreatedAt", "Id")
                         .HasDatabaseName("ix_jobs_created_at_id");
 
+                    b.HasIndex("Status", "LeaseUntil")
+                        .HasDatabaseName("ix_jobs_status_lease_until");
+
+                    b.HasIndex("Type", "Status", "CreatedAt")
+                        .HasDatabaseName("ix_jobs_type_status_created_at");
+
                     b.ToTable("jobs", (string)null);
+                });
+
+            modelBuilder.Entity("Harness.Server.Data.Entities.JobLogEntity", b =>
+                {
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<long>("Seq")
+                        .HasColumnType("bigint")
+                        .HasColumnName("seq");
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<string>("Stream")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("stream");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(16384)
+                        .HasColumnType("character varying(16384)")
+                        .HasColumnName("text");
+
+                    b.HasKey("JobId", "Seq")
+                        .HasName("pk_job_logs");
+
+                    b.ToTable("job_logs", (string)null);
                 });
 
             modelBuilder.Entity("Harness.Server.Data.Entities.OperatorTokenEntity", b =>
@@ -1236,6 +1301,16 @@ namespace Harness.Server.Data.Migrations.Postgres
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_devices_agents_agent_id");
+                });
+
+            modelBuilder.Entity("Harness.Server.Data.Entities.JobLogEntity", b =>
+                {
+                    b.HasOne("Harness.Server.Data.Entities.JobEntity", null)
+                        .WithMany()
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_job_logs_jobs_job_id");
                 });
 
             modelBuilder.Entity("Harness.Server.Data.Entities.OperatorTokenEntity", b =>

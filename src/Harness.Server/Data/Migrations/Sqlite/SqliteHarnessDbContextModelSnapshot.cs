@@ -429,6 +429,15 @@ namespace Harness.Server.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("agent_id");
 
+                    b.Property<string>("Backend")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("backend");
+
+                    b.Property<long?>("CancelRequestedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("cancel_requested_at");
+
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
@@ -455,10 +464,28 @@ namespace Harness.Server.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("last_error_message");
 
+                    b.Property<long?>("LeaseUntil")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("lease_until");
+
+                    b.Property<long>("LogLines")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("log_lines");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("reason");
+
                     b.Property<string>("Result")
                         .HasColumnType("TEXT")
                         .HasColumnName("result")
                         .HasAnnotation("Harness:Json", true);
+
+                    b.Property<string>("SecretsSealed")
+                        .HasMaxLength(98304)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("secrets_sealed");
 
                     b.Property<string>("Spec")
                         .IsRequired()
@@ -496,7 +523,45 @@ namespace Harness.Server.Data.Migrations.Sqlite
                     b.HasIndex("CreatedAt", "Id")
                         .HasDatabaseName("ix_jobs_created_at_id");
 
+                    b.HasIndex("Status", "LeaseUntil")
+                        .HasDatabaseName("ix_jobs_status_lease_until");
+
+                    b.HasIndex("Type", "Status", "CreatedAt")
+                        .HasDatabaseName("ix_jobs_type_status_created_at");
+
                     b.ToTable("jobs", (string)null);
+                });
+
+            modelBuilder.Entity("Harness.Server.Data.Entities.JobLogEntity", b =>
+                {
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("job_id");
+
+                    b.Property<long>("Seq")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("seq");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("at");
+
+                    b.Property<string>("Stream")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("stream");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(16384)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("text");
+
+                    b.HasKey("JobId", "Seq")
+                        .HasName("pk_job_logs");
+
+                    b.ToTable("job_logs", (string)null);
                 });
 
             modelBuilder.Entity("Harness.Server.Data.Entities.OperatorTokenEntity", b =>
@@ -1227,6 +1292,16 @@ namespace Harness.Server.Data.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_devices_agents_agent_id");
+                });
+
+            modelBuilder.Entity("Harness.Server.Data.Entities.JobLogEntity", b =>
+                {
+                    b.HasOne("Harness.Server.Data.Entities.JobEntity", null)
+                        .WithMany()
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_job_logs_jobs_job_id");
                 });
 
             modelBuilder.Entity("Harness.Server.Data.Entities.OperatorTokenEntity", b =>
