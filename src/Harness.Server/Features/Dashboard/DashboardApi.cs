@@ -34,53 +34,7 @@ public static partial class DashboardApi
             errors.Add("window", "use a number with m, h or d (e.g. 90m, 24h, 7d), up to 90d");
             return errors.ToProblem();
         }
-        var now = time.GetUtcNow();
-        var since = now - span;
-        var runs = await db.Runs.AsNoTracking().Where(r => r.CreatedAt >= since)
-            .Select(r => new { r.Id, r.Status, r.WorkflowId, r.FinishedAt, r.TotalDevices, r.FailedCount }).ToListAsync(cancellationToken);
-        var runIds = runs.Select(r => r.Id).ToList();
-        var tasks = await db.RunDeviceStates.AsNoTracking().Where(s => runIds.Contains(s.RunId))
-            .Select(s => new { s.Status, s.FailureReason, s.StartedAt, s.FinishedAt }).ToListAsync(cancellationToken);
-
-        var ran = tasks.Where(t => t.Status is DeviceRunStatus.Succeeded or DeviceRunStatus.Failed or DeviceRunStatus.TimedOut).ToList();
-        var succeeded = ran.Count(t => t.Status == DeviceRunStatus.Succeeded);
-        var durations = ran.Where(t => t.StartedAt is not null && t.FinishedAt is not null)
-            .Select(t => (long)(t.FinishedAt!.Value - t.StartedAt!.Value).TotalMilliseconds).Order().ToList();
-        var failures = tasks.Where(t => t.Status is DeviceRunStatus.Failed or DeviceRunStatus.TimedOut or DeviceRunStatus.SkippedOffline)
-            .GroupBy(t => t.FailureReason ?? t.Status).OrderByDescending(g => g.Count())
-            .ToDictionary(g => g.Key, g => g.Count());
-
-        var onlineSince = AgentsApi.OnlineSince(time, options);
-        var devices = await db.Devices.AsNoTracking().ToListAsync(cancellationToken);
-        var online = devices.Count(d => d.LastSeen >= onlineSince);
-        var kpis = new DashboardKpis(
-            runs.Count,
-            runs.Count(r => r.Status is RunStatus.Queued or RunStatus.Running),
-            runs.Count(r => r.Status == RunStatus.Succeeded),
-            runs.Count(r => r.Status == RunStatus.Failed),
-            runs.Count(r => r.Status == RunStatus.Cancelled),
-            tasks.Count,
-            succeeded,
-            ran.Count == 0 ? null : Math.Round((double)succeeded / ran.Count, 4),
-            devices.Count,
-            online,
-            devices.Count == 0 ? null : Math.Round((double)online / devices.Count, 4),
-            failures,
-            Percentile(durations, 0.50),
-            Percentile(durations, 0.95));
-
-        var workflowIds = runs.Where(r => r.WorkflowId is not null).Select(r => r.WorkflowId).Distinct().ToList();
-        var names = await db.Workflows.AsNoTracking().Where(w => workflowIds.Contains(w.Id)).Select(w => new { w.Id, w.Name }).Distinct().ToListAsync(cancellationToken);
-        var agents = await db.Agents.AsNoTracking().Where(a => a.Status == "error").ToListAsync(cancellationToken);
-        var todo = new DashboardTodo(
-            devices.Where(d => !(d.LastSeen >= onlineSince)).OrderBy(d => d.IndexNo ?? int.MaxValue).Take(TodoLimit)
-                .Select(d => new TodoDevice(d.DeviceId, d.IndexNo, d.NodeId, d.LastSeen, d.LastErrorMessage)).ToList(),
-            devices.Where(d => d.QuarantinedAt is not null).OrderBy(d => d.IndexNo ?? int.MaxValue).Take(TodoLimit)
-                .Select(d => new TodoDevice(d.DeviceId, d.IndexNo, d.NodeId, d.LastSeen, d.LastErrorMessage)).ToList(),
-            runs.Where(r => r.Status == RunStatus.Failed).OrderByDescending(r => r.FinishedAt).Take(TodoLimit)
-                .Select(r => new TodoRun(r.Id, names.FirstOrDefault(n => n.Id == r.WorkflowId)?.Name, r.FailedCount, r.TotalDevices, r.FinishedAt)).ToList(),
-            agents.Select(a => new TodoAgent(a.Id, a.Name, a.Status, a.LastSeen, a.LastErrorMessage)).ToList());
-        return TypedResults.Ok(new DashboardResponse(window, since, kpis, todo));
+        return TypedResults.Ok(await DashboardReport.BuildAsync(db, time, options, window, span, cancellationToken));
     }
 
     /// <summary>Nearest-rank percentile of sorted values.</summary>

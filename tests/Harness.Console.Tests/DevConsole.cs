@@ -1,0 +1,121 @@
+using Harness.Testing;
+using Microsoft.Playwright;
+
+namespace Harness.Console.Tests;
+
+/// <summary>
+/// A real <c>harness dev</c> (12 simulated devices: two offline, one failing every command) and a headless Debian
+/// Chromium driven by Playwright, shared by the console tests.
+/// </summary>
+public sealed class DevConsole : IAsyncLifetime
+{
+    public const int Devices = 12;
+    public const int OfflineDevices = 2;
+    public const int FailingDevices = 1;
+
+    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), $"harness-console-e2e-{Guid.NewGuid():N}");
+    private HarnessProcess? _dev;
+    private IPlaywright? _playwright;
+
+    public string Url { get; } = $"http://127.0.0.1:{HarnessProcess.FreePort()}";
+    public string AdminToken { get; private set; } = "";
+    public IBrowser Browser { get; private set; } = null!;
+    public HarnessProcess Dev => _dev!;
+
+    public async Task InitializeAsync()
+    {
+        _dev = HarnessProcess.Start(
+            ["dev", "--data-dir", _dataDir, "--urls", Url, "--devices", Devices.ToString(System.Globalization.CultureInfo.InvariantCulture),
+             "--offline", OfflineDevices.ToString(System.Globalization.CultureInfo.InvariantCulture),
+             "--failing", FailingDevices.ToString(System.Globalization.CultureInfo.InvariantCulture), "--workspace-runtime", "fake",
+             "--sandbox", "bubblewrap"]);
+        AdminToken = (await _dev.WaitForLineAsync(l => l.Contains("Admin token", StringComparison.Ordinal), TimeSpan.FromSeconds(90)))
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries).Last();
+        await _dev.WaitForLineAsync(l => l.Contains("Agent online", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
+
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+    }
+
+    /// <summary>A fresh browser context (no cookies) on a laptop-sized screen.</summary>
+    public async Task<IPage> NewPageAsync()
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = Url,
+            ViewportSize = new ViewportSize { Width = 1366, Height = 900 },
+            ReducedMotion = ReducedMotion.Reduce,
+        });
+        // Generous: the machine running the tests may be busy building something else.
+        context.SetDefaultTimeout(30_000);
+        context.SetDefaultNavigationTimeout(30_000);
+        return await context.NewPageAsync();
+    }
+
+    public async Task<IPage> SignedInPageAsync()
+    {
+        var page = await NewPageAsync();
+        await page.GotoAsync("/signin");
+        await page.FillAsync("#token", AdminToken);
+        await page.ClickAsync("button[type=submit]");
+        await page.WaitForURLAsync($"{Url}/");
+        return page;
+    }
+
+    /// <summary>docs/images in the checkout: the test run's screenshots are the README's.</summary>
+    public static string ImagesDir()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Harness.slnx")))
+            {
+                var images = Path.Combine(dir.FullName, "docs", "images");
+                Directory.CreateDirectory(images);
+                return images;
+            }
+        }
+        throw new DirectoryNotFoundException("Harness.slnx is not above the test assembly");
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.CloseAsync();
+        }
+        _playwright?.Dispose();
+        if (_dev is not null)
+        {
+            if (!_dev.Lines.Any(l => l.Contains("Harness dev stopped", StringComparison.Ordinal)))
+            {
+                try
+                {
+                    _dev.Signal(HarnessProcess.SigTerm);
+                    await _dev.WaitForExitAsync(TimeSpan.FromSeconds(20));
+                }
+                catch (Exception e) when (e is InvalidOperationException or TimeoutException)
+                {
+                }
+            }
+            await _dev.DisposeAsync();
+        }
+        try
+        {
+            Directory.Delete(_dataDir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class DevConsoleCollection : ICollectionFixture<DevConsole>
+{
+    public const string Name = "harness dev + Chromium";
+}
