@@ -102,10 +102,20 @@ stop_private_dockerd() {
 
 # The test images, made with `docker import` from a root filesystem of busybox-static (no
 # registry needed). harness-test/http:1 serves its workspace volume over HTTP on $PORT.
+# harness-test/sandbox:1 is the sandbox runtime's test image (the same root filesystem the
+# bubblewrap tests make): every busybox applet, a `sandbox` user 1000:1000 with home
+# /home/sandbox, /workspace, and deploy/sandbox/entrypoint.sh at /usr/local/bin/entrypoint.sh.
 HARNESS_TEST_HTTP_IMAGE=harness-test/http:1
+export HARNESS_TEST_SANDBOX_IMAGE=harness-test/sandbox:1
 
 build_test_images() {
   local host=${HARNESS_TEST_DOCKER_HOST:?start_private_dockerd first}
+  build_http_test_image "$host"
+  build_sandbox_test_image "$host"
+}
+
+build_http_test_image() {
+  local host=$1
   if docker -H "$host" image inspect "$HARNESS_TEST_HTTP_IMAGE" >/dev/null 2>&1; then
     return
   fi
@@ -126,4 +136,38 @@ build_test_images() {
     - "$HARNESS_TEST_HTTP_IMAGE" >/dev/null
   rm -rf "$rootfs"
   echo "==> Test image $HARNESS_TEST_HTTP_IMAGE built"
+}
+
+build_sandbox_test_image() {
+  local host=$1
+  if docker -H "$host" image inspect "$HARNESS_TEST_SANDBOX_IMAGE" >/dev/null 2>&1; then
+    return
+  fi
+  local rootfs applet repo
+  repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+  rootfs=$(mktemp -d /tmp/harness-rootfs.XXXXXX)
+  mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/usr/local/bin" "$rootfs/workspace" "$rootfs/home/sandbox" "$rootfs/tmp" "$rootfs/run/harness"
+  cp /bin/busybox "$rootfs/bin/busybox"
+  for applet in $(/bin/busybox --list); do
+    [ "$applet" = busybox ] || ln -s busybox "$rootfs/bin/$applet"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\nsandbox:x:1000:1000:sandbox:/home/sandbox:/bin/sh\n' >"$rootfs/etc/passwd"
+  printf 'root:x:0:\nsandbox:x:1000:\n' >"$rootfs/etc/group"
+  cp "$repo/deploy/sandbox/entrypoint.sh" "$rootfs/usr/local/bin/entrypoint.sh"
+  chmod 755 "$rootfs/usr/local/bin/entrypoint.sh"
+  chmod 755 "$rootfs" # mktemp made it 0700: as the image's /, the sandbox user could reach nothing
+  chmod 1777 "$rootfs/tmp"
+  # Owned by the sandbox user in the image, whoever builds it.
+  tar -C "$rootfs" --numeric-owner --owner=0 --group=0 --exclude=./workspace --exclude=./home/sandbox -c . >"$rootfs.tar"
+  tar -C "$rootfs" --numeric-owner --owner=1000 --group=1000 --no-recursion -rf "$rootfs.tar" ./workspace ./home/sandbox
+  docker -H "$host" import \
+    --change 'ENV PATH=/usr/local/bin:/bin' \
+    --change 'ENV HOME=/home/sandbox' \
+    --change 'USER 1000:1000' \
+    --change 'WORKDIR /workspace' \
+    --change 'ENTRYPOINT ["/usr/local/bin/entrypoint.sh"]' \
+    --change 'CMD ["sh"]' \
+    - "$HARNESS_TEST_SANDBOX_IMAGE" <"$rootfs.tar" >/dev/null
+  rm -rf "$rootfs" "$rootfs.tar"
+  echo "==> Test image $HARNESS_TEST_SANDBOX_IMAGE built"
 }

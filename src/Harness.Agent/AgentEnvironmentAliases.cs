@@ -14,10 +14,16 @@ public static class AgentEnvironmentAliases
         ["VENDOR_WS_URL"] = "Agent:Devices:VendorUrl",
         ["MAX_CONCURRENCY_PER_NODE"] = "Agent:Devices:MaxConcurrency",
         ["DEVICE_GRACE_WAIT_MS"] = "Agent:Devices:GraceWaitMs",
+        ["HARNESS_SHUTDOWN_DRAIN_SEC"] = "Agent:Devices:ShutdownDrainSec",
+        ["HARNESS_SHUTDOWN_TIMEOUT_SEC"] = "Agent:ShutdownTimeoutSec",
         ["HARNESS_WORKSPACE_RUNTIME"] = "Agent:Workspaces:Runtime",
         ["HARNESS_RUNTIME_LISTEN"] = "Agent:Workspaces:Listen",
         ["HARNESS_RUNTIME_ADVERTISE_URL"] = "Agent:Workspaces:AdvertiseUrl",
         ["HARNESS_WORKSPACE_CAPACITY"] = "Agent:Workspaces:Capacity",
+        ["HARNESS_SANDBOX_BACKEND"] = "Agent:Sandbox:Backend",
+        ["HARNESS_SANDBOX_CAPACITY"] = "Agent:Sandbox:Capacity",
+        ["HARNESS_SANDBOX_CREDENTIALS_DIR"] = "Agent:Sandbox:CredentialsDirectory",
+        ["HARNESS_SANDBOX_SSH_AGENT_SOCKET"] = "Agent:Sandbox:SshAgentSocket",
     };
 
     public static IEnumerable<KeyValuePair<string, string?>> Read() =>

@@ -37,6 +37,13 @@ public sealed class AgentOptions
     /// <summary>Per-request timeout for calls to the server.</summary>
     public double RequestTimeoutSec { get; set; } = 30;
 
+    /// <summary>
+    /// On SIGTERM, how long the agent has in all to stop (the host's shutdown timeout): hand back
+    /// unstarted tasks, drain running ones (<see cref="DevicesOptions.ShutdownDrainSec"/>), flush the
+    /// outbox. HARNESS_SHUTDOWN_TIMEOUT_SEC.
+    /// </summary>
+    public double ShutdownTimeoutSec { get; set; } = 30;
+
     /// <summary>The <c>devices</c> runtime (<c>Agent:Devices</c>).</summary>
     public DevicesOptions Devices { get; set; } = new();
 

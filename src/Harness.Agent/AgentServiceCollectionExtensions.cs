@@ -1,5 +1,6 @@
 using Harness.Agent.Inventory;
 using Harness.Agent.Listener;
+using Harness.Agent.Sandbox;
 using Harness.Agent.Workspaces;
 using Harness.Client;
 using Microsoft.Extensions.Configuration;
@@ -16,6 +17,7 @@ public static class AgentServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AgentOptions>, AgentOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<AgentStatus>();
+        services.AddAgentTelemetry(configuration);
         services.PostConfigure<AgentOptions>(o =>
         {
             // An agent that drives devices says so in its heartbeats.
@@ -49,6 +51,11 @@ public static class AgentServiceCollectionExtensions
         if (WorkspacesServiceCollectionExtensions.IsWorkspacesRuntimeEnabled(configuration))
         {
             services.AddHarnessWorkspaces(configuration);
+        }
+        // Also before the heartbeat loop: it decides whether the agent offers the sandbox runtime at all.
+        if (SandboxServiceCollectionExtensions.IsSandboxRuntimeEnabled(configuration))
+        {
+            services.AddHarnessSandbox(configuration);
         }
         services.AddHostedService<HeartbeatLoop>();
         return services;

@@ -44,5 +44,12 @@ public sealed class DevicesOptions
     /// <summary>Artifact uploads in flight at once.</summary>
     public int UploadParallelism { get; set; } = 4;
 
+    /// <summary>
+    /// On SIGTERM, how long running tasks may go on to finish before they are stopped and reported
+    /// failed (<c>agent_shutdown</c>). Keep it below the host's shutdown timeout
+    /// (HostOptions:ShutdownTimeout, 30 s by default) so the final reports still go out.
+    /// </summary>
+    public int ShutdownDrainSec { get; set; } = 20;
+
     public bool Enabled => !string.Equals(Adapter, None, StringComparison.OrdinalIgnoreCase);
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace Harness.Agent;
 
@@ -12,6 +13,8 @@ public static class HarnessAgentHost
         builder.Configuration.AddInMemoryCollection(settings.Configuration);
         settings.ConfigureLogging(builder.Logging);
         builder.Services.AddHarnessAgent(builder.Configuration);
+        builder.Services.AddOptions<HostOptions>().Configure<IOptions<AgentOptions>>(
+            (host, agent) => host.ShutdownTimeout = TimeSpan.FromSeconds(agent.Value.ShutdownTimeoutSec));
         settings.ConfigureServices?.Invoke(builder.Services);
         return builder.Build();
     }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Harness.Cli.Commands;
 using Harness.Cli.Commands.Dashboard;
 using Harness.Cli.Commands.Devices;
+using Harness.Cli.Commands.Jobs;
 using Harness.Cli.Commands.Runs;
 using Harness.Cli.Commands.Workflows;
 using Harness.Cli.Hosting;
@@ -26,6 +27,7 @@ root.Subcommands.Add(WorkflowsCommand.Create(CliContext.Default));
 root.Subcommands.Add(RunsCommand.Create(CliContext.Default));
 root.Subcommands.Add(DevicesCommand.Create(CliContext.Default));
 root.Subcommands.Add(DashboardCommand.Create(CliContext.Default));
+root.Subcommands.Add(JobsCommand.Create(CliContext.Default));
 
 // The hosts handle SIGINT/SIGTERM themselves (graceful shutdown); System.CommandLine must not cut it short.
 return await StartupErrors.RunAsync(() => root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false }));

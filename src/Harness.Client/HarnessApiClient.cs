@@ -4,6 +4,7 @@ using Harness.Contracts;
 using Harness.Contracts.Dashboard;
 using Harness.Contracts.Devices;
 using Harness.Contracts.Dispatch;
+using Harness.Contracts.Jobs;
 using Harness.Contracts.Nodes;
 using Harness.Contracts.Runs;
 using Harness.Contracts.Workflows;
@@ -110,6 +111,55 @@ public sealed class HarnessApiClient(HttpClient http, string? token)
     /// <summary>Previews the workflow a device would run for a seed.</summary>
     public Task<PlaybookCompileResponse> CompilePlaybookAsync(Guid id, PlaybookCompileRequest request, CancellationToken cancellationToken = default) =>
         HarnessHttp.SendAsync(http, HttpMethod.Post, $"{Routes.Playbooks}/{id}/compile", request, token, Json.PlaybookCompileRequest, Json.PlaybookCompileResponse, cancellationToken);
+
+    // Jobs
+
+    /// <summary>Queues a sandbox job; the answer never carries secret values.</summary>
+    public Task<JobDetail> CreateJobAsync(CreateJobRequest request, CancellationToken cancellationToken = default) =>
+        HarnessHttp.SendAsync(http, HttpMethod.Post, Routes.ApiJobs, request, token, Json.CreateJobRequest, Json.JobDetail, cancellationToken);
+
+    public Task<JobDetail> GetJobAsync(Guid id, CancellationToken cancellationToken = default) =>
+        HarnessHttp.GetAsync(http, $"{Routes.ApiJobs}/{id}", token, Json.JobDetail, cancellationToken);
+
+    public Task<Page<JobView>> ListJobsAsync(
+        string? status = null, string? type = null, int? limit = null, string? cursor = null, CancellationToken cancellationToken = default) =>
+        HarnessHttp.GetAsync(http,
+            Routes.ApiJobs + Query(("status", status), ("type", type), ("limit", limit?.ToString(CultureInfo.InvariantCulture)), ("cursor", cursor)),
+            token, Json.PageJobView, cancellationToken);
+
+    public Task<JobDetail> CancelJobAsync(Guid id, CancellationToken cancellationToken = default) =>
+        HarnessHttp.SendAsync(http, HttpMethod.Post, $"{Routes.ApiJobs}/{id}/cancel", token, Json.JobDetail, cancellationToken);
+
+    /// <summary>
+    /// The job's output lines after <paramref name="afterSeq"/>; with <paramref name="follow"/> the stream stays open until
+    /// the job ends. A dropped connection ends the enumeration: resume with the last seq seen.
+    /// </summary>
+    public async IAsyncEnumerable<JobLogLine> ReadJobLogsAsync(
+        Guid id, bool follow, long? afterSeq = null, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var path = $"{Routes.ApiJobs}/{id}/logs" + Query(("format", "ndjson"), ("follow", follow ? "true" : null),
+            ("after", afterSeq?.ToString(CultureInfo.InvariantCulture)));
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (token is not null)
+        {
+            request.Headers.Authorization = new("Bearer", token);
+        }
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        await HarnessHttp.EnsureSuccessAsync(response, cancellationToken);
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var reader = new StreamReader(body, Encoding.UTF8);
+        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        {
+            if (line.Length == 0)
+            {
+                continue;
+            }
+            if (System.Text.Json.JsonSerializer.Deserialize(line, Json.JobLogLine) is { } parsed)
+            {
+                yield return parsed;
+            }
+        }
+    }
 
     private async Task<T> SendOwnedAsync<T>(HttpRequestMessage request, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken cancellationToken)
     {

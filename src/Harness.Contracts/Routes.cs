@@ -6,6 +6,7 @@ public static class Routes
     public const string Health = "/health";
     public const string HealthLive = "/health/live";
     public const string HealthReady = "/health/ready";
+    public const string Metrics = "/metrics";
     public const string Jobs = "/jobs";
     public const string ApiJobs = "/api/jobs";
     public const string OpenApiDocument = "/openapi/v1.json";
@@ -19,9 +20,12 @@ public static class Routes
     public const string NodesHeartbeat = "/api/nodes/heartbeat";
     public const string NodesStatus = "/api/nodes/status";
     public const string NodesPull = "/api/nodes/pull";
+    public const string NodesRelease = "/api/nodes/release";
     public const string NodesCallback = "/api/nodes/callback";
     public const string NodesArtifacts = "/api/nodes/artifacts";
     public const string NodesScan = "/api/nodes/scan";
+    public const string NodesJobs = "/api/nodes/jobs";
+    public const string NodesJobsClaim = "/api/nodes/jobs/claim";
 
     public const string Workflows = "/api/workflows";
     public const string WorkflowSchema = "/api/workflows/schema";

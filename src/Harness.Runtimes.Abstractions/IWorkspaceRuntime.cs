@@ -76,3 +76,17 @@ public sealed record InstanceSpec(
 }
 
 public sealed record RuntimeProbe(bool Healthy, string? Message = null);
+
+/// <summary>
+/// A workspace runtime whose volumes a sandbox job on the same agent can mount: as a host directory, a Docker
+/// named volume, or both. Runtimes whose volumes live elsewhere (Kubernetes PVCs) do not implement it.
+/// </summary>
+public interface IWorkspaceVolumeSource
+{
+    /// <summary>Where the workspace's volume is, or null when it does not exist.</summary>
+    Task<WorkspaceVolumeMount?> GetVolumeMountAsync(string workspaceId, CancellationToken cancellationToken);
+}
+
+/// <param name="HostPath">The volume's data as a directory on this host, when it is reachable so.</param>
+/// <param name="DockerVolume">The Docker named volume, when the volume is one.</param>
+public sealed record WorkspaceVolumeMount(string? HostPath, string? DockerVolume);

@@ -26,6 +26,19 @@ public sealed partial class DockerWorkspaceRuntime
         }, cancellationToken);
     }
 
+    /// <summary>
+    /// The named volume, for a sandbox job on this agent's engine; its mountpoint too, which is a host directory
+    /// only when the engine runs on this host (the bubblewrap backend needs that).
+    /// </summary>
+    public async Task<WorkspaceVolumeMount?> GetVolumeMountAsync(string workspaceId, CancellationToken cancellationToken)
+    {
+        CheckId(workspaceId);
+        return await GuardAsync($"finding the volume of workspace {workspaceId}", async () =>
+            await InspectVolumeOrNullAsync(WorkspaceIds.VolumeName(workspaceId), cancellationToken) is { } volume
+                ? new WorkspaceVolumeMount(Directory.Exists(volume.Mountpoint) ? volume.Mountpoint : null, volume.Name)
+                : null, cancellationToken);
+    }
+
     public async Task<bool> DeleteVolumeAsync(string workspaceId, CancellationToken cancellationToken)
     {
         CheckId(workspaceId);

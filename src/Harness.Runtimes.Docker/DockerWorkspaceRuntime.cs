@@ -12,7 +12,7 @@ namespace Harness.Runtimes.Docker;
 /// through the Engine API. Everything it creates carries <see cref="RuntimeLabels"/>, so a restarted agent
 /// lists its instances and volumes from the engine alone: the runtime keeps no state of its own.
 /// </summary>
-public sealed partial class DockerWorkspaceRuntime : IWorkspaceRuntime, IDisposable
+public sealed partial class DockerWorkspaceRuntime : IWorkspaceRuntime, IWorkspaceVolumeSource, IDisposable
 {
     /// <summary>Our label for the port the instance serves on (inside the container; in host mode also on the host).</summary>
     internal const string PortLabel = "harness.port";

@@ -12,7 +12,7 @@ namespace Harness.Runtimes.Fake;
 /// root (an agent restart) finds its volumes and brings its instances back, as a container engine would.
 /// It passes the same conformance suite as Docker and Kubernetes; <c>harness dev</c> runs workspaces on it.
 /// </summary>
-public sealed class FakeWorkspaceRuntime : IWorkspaceRuntime, IAsyncDisposable, IDisposable
+public sealed class FakeWorkspaceRuntime : IWorkspaceRuntime, IWorkspaceVolumeSource, IAsyncDisposable, IDisposable
 {
     public const string RuntimeName = "fake";
 
@@ -31,6 +31,12 @@ public sealed class FakeWorkspaceRuntime : IWorkspaceRuntime, IAsyncDisposable, 
     }
 
     public string Name => RuntimeName;
+
+    /// <summary>The volume is a folder on this host: sandbox jobs bind-mount it.</summary>
+    public Task<WorkspaceVolumeMount?> GetVolumeMountAsync(string workspaceId, CancellationToken cancellationToken) =>
+        Task.FromResult(WorkspaceIds.IsValid(workspaceId) && Directory.Exists(VolumeData(workspaceId))
+            ? new WorkspaceVolumeMount(Path.GetFullPath(VolumeData(workspaceId)), null)
+            : null);
 
     private string VolumesDir => Path.Combine(_options.Root, "volumes");
     private string InstancesDir => Path.Combine(_options.Root, "instances");

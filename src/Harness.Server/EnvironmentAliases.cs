@@ -19,6 +19,7 @@ public static class EnvironmentAliases
         ["HARNESS_RUNTIME_KEY_SECRET"] = "Harness:Runtime:KeySecret",
         ["MAX_WORKSPACE_ARCHIVE_BYTES"] = "Harness:Workspaces:MaxArchiveBytes",
         ["HARNESS_WORKSPACE_IDLE_STOP_MIN"] = "Harness:Workspaces:IdleStopMinutes",
+        ["HARNESS_SHUTDOWN_TIMEOUT_SEC"] = "Harness:ShutdownTimeoutSec",
     };
 
     public static IEnumerable<KeyValuePair<string, string?>> Read() =>

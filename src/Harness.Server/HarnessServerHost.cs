@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Harness.Contracts;
 using Harness.Contracts.Tokens;
+using Harness.Server.Console;
 using Harness.Server.Data;
 using Harness.Server.Features.Agents;
 using Harness.Server.Features.Artifacts;
@@ -10,6 +11,7 @@ using Harness.Server.Features.Devices;
 using Harness.Server.Features.Dispatch;
 using Harness.Server.Features.Health;
 using Harness.Server.Features.Jobs;
+using Harness.Server.Features.Metrics;
 using Harness.Server.Features.Nodes;
 using Harness.Server.Features.Playbooks;
 using Harness.Server.Features.Proxy;
@@ -77,7 +79,12 @@ public static class HarnessServerHost
         services.AddHarnessStorage(database);
 
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.TryAddSingleton<HarnessMetrics>();
+        services.TryAddSingleton<MetricsCollector>();
+        services.AddServerTelemetry(builder.Configuration);
         services.TryAddSingleton<AdminTokenBootstrap>();
+        services.TryAddScoped<OperatorTokenCheck>();
         services.TryAddScoped<AgentRegistry>();
         services.TryAddScoped<HeartbeatHandler>();
         services.TryAddScoped<RunFactory>();
@@ -92,6 +99,10 @@ public static class HarnessServerHost
         services.AddHttpClient(RuntimeAgents.HttpClientName)
             .ConfigureHttpClient((sp, http) => RuntimeAgents.Configure(http, sp.GetRequiredService<IOptions<HarnessServerOptions>>()));
         services.TryAddScoped<WorkspaceService>();
+        services.TryAddSingleton<JobSecrets>();
+        services.TryAddScoped<SandboxJobService>();
+        services.TryAddSingleton<JobSweeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<JobSweeper>());
         services.TryAddSingleton<AgentHealthChecker>();
         services.AddHostedService(sp => sp.GetRequiredService<AgentHealthChecker>());
         services.TryAddSingleton<WorkspaceReconciler>();
@@ -104,6 +115,8 @@ public static class HarnessServerHost
             services.AddHostedService<PostgresDispatchNotifier>();
         }
 
+        services.AddOptions<HostOptions>().Configure<IOptions<HarnessServerOptions>>(
+            (host, harness) => host.ShutdownTimeout = TimeSpan.FromSeconds(harness.Value.ShutdownTimeoutSec));
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<HarnessServerOptions>>(
             (kestrel, harness) =>
             {
@@ -121,7 +134,9 @@ public static class HarnessServerHost
         services.AddAuthorizationBuilder()
             .AddPolicy(HarnessAuth.OperatorPolicy, p => p.AddAuthenticationSchemes(HarnessAuth.OperatorScheme).RequireAuthenticatedUser())
             .AddPolicy(HarnessAuth.AdminPolicy, p => p.AddAuthenticationSchemes(HarnessAuth.OperatorScheme).RequireClaim(HarnessAuth.RoleClaim, OperatorRoles.Admin))
-            .AddPolicy(HarnessAuth.AgentPolicy, p => p.AddAuthenticationSchemes(HarnessAuth.AgentScheme).RequireAuthenticatedUser());
+            .AddPolicy(HarnessAuth.AgentPolicy, p => p.AddAuthenticationSchemes(HarnessAuth.AgentScheme).RequireAuthenticatedUser())
+            .AddPolicy(HarnessAuth.ConsolePolicy, p => p.AddAuthenticationSchemes(HarnessAuth.ConsoleScheme).RequireAuthenticatedUser().RequireClaim(HarnessAuth.RoleClaim));
+        builder.AddHarnessConsole();
 
         services.AddOpenApi(o => o.AddDocumentTransformer<BearerSecurityTransformer>());
         return builder;
@@ -129,13 +144,18 @@ public static class HarnessServerHost
 
     public static WebApplication UseHarnessServer(this WebApplication app)
     {
+        // Listening starts before the first request, so every request is counted.
+        app.Services.GetRequiredService<MetricsCollector>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseHarnessConsole();
 
         app.MapHealthApi();
+        app.MapMetricsApi();
         app.MapJobsApi();
+        app.MapNodeJobsApi();
         app.MapAgentsApi();
         app.MapNodesApi();
         app.MapDevicesApi();
@@ -157,7 +177,8 @@ public static class HarnessServerHost
         app.MapScalarApiReference(Routes.ApiReference, o => o
             .WithTitle("Harness API")
             .WithOpenApiRoutePattern(Routes.OpenApiDocument)).AllowAnonymous();
-        app.MapGet("/", () => TypedResults.Redirect(Routes.ApiReference)).ExcludeFromDescription().AllowAnonymous();
+        // The console takes "/" (its dashboard); the API reference keeps its own route.
+        app.MapHarnessConsole();
         return app;
     }
 

@@ -19,6 +19,12 @@ public sealed class HarnessServerOptions
     /// <summary>When set (NODE_AGENT_SHARED_SECRET), lets a new agent enroll itself once.</summary>
     public string? EnrollmentSecret { get; set; }
 
+    /// <summary>
+    /// On SIGTERM, how long requests already in flight may take to finish (long-polls answer at once)
+    /// before the server exits anyway. HARNESS_SHUTDOWN_TIMEOUT_SEC.
+    /// </summary>
+    public double ShutdownTimeoutSec { get; set; } = 30;
+
     /// <summary>Apply pending migrations when the server starts.</summary>
     public bool MigrateOnStart { get; set; } = true;
 

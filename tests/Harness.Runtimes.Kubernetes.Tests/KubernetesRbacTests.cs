@@ -4,7 +4,7 @@ using static Harness.Runtimes.Kubernetes.Tests.KubernetesRuntimeFixture;
 
 namespace Harness.Runtimes.Kubernetes.Tests;
 
-/// <summary>The Role in deploy/k8s/agent grants exactly the calls the runtime makes: none missing, none spare.</summary>
+/// <summary>The Role in deploy/k8s/base/agent grants exactly the calls the runtime makes: none missing, none spare.</summary>
 public sealed class KubernetesRbacTests : KubernetesRuntimeTestBase
 {
     [Fact]
@@ -83,6 +83,6 @@ public sealed class KubernetesRbacTests : KubernetesRuntimeTestBase
             directory = directory.Parent;
         }
         return Path.Combine(directory?.FullName ?? throw new InvalidOperationException("Harness.slnx not found above the test binaries"),
-            "deploy", "k8s", "agent", file);
+            "deploy", "k8s", "base", "agent", file);
     }
 }

@@ -33,7 +33,7 @@ public sealed class KubernetesRuntimeFixture : IAsyncDisposable
         api.KnownImages["busybox:1.37"] = true;
         api.CrashingImages[CrashingImage] = true;
         var archiveDir = Directory.CreateTempSubdirectory("harness-k8s-archives-").FullName;
-        // What deploy/k8s/agent does: the shared PVC exists and is mounted at ArchiveDir in the agent.
+        // What deploy/k8s/base/agent does: the shared PVC exists and is mounted at ArchiveDir in the agent.
         api.MountClaim(Namespace, "harness-archives", archiveDir);
         return new KubernetesRuntimeFixture(api, archiveDir);
     }

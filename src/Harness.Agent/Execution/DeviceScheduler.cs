@@ -18,9 +18,10 @@ namespace Harness.Agent.Execution;
 /// report is still queued for a lost one.
 /// </para>
 /// <para>
-/// Shutdown: the scheduler stops taking work and stops running tasks without reporting them; the
-/// server's lease logic then re-queues those that never started and fails the rest as
-/// <c>node_lost</c>. Reporting <c>agent_shutdown</c> instead would race the outbox against the stop.
+/// Shutdown (SIGTERM): tasks not yet started are handed back (<see cref="TakeQueued"/>, released by
+/// the pull loop), running tasks get <see cref="DevicesOptions.ShutdownDrainSec"/> to finish, and
+/// those still running are stopped and report <c>agent_shutdown</c>; the outbox sender, stopped
+/// last, flushes the reports.
 /// </para>
 /// </summary>
 public sealed partial class DeviceScheduler(
@@ -201,7 +202,29 @@ public sealed partial class DeviceScheduler(
         return Task.CompletedTask;
     }
 
-    /// <summary>Stops taking work and stops running tasks without reporting them (see the class remarks).</summary>
+    /// <summary>
+    /// Stops taking work and takes back every task received but not yet started, so the caller can
+    /// hand their leases back to the server. Idempotent: a second call returns nothing.
+    /// </summary>
+    public IReadOnlyList<TaskRef> TakeQueued()
+    {
+        lock (_lock)
+        {
+            _stopping = true;
+            var queued = _held.Values.Where(e => e.State == EntryState.Queued).ToList();
+            foreach (var entry in queued)
+            {
+                RemoveQueuedLocked(entry);
+                _held.Remove(entry.Ref);
+            }
+            return [.. queued.Select(e => e.Ref)];
+        }
+    }
+
+    /// <summary>
+    /// Stops taking work, lets running tasks finish for up to <see cref="DevicesOptions.ShutdownDrainSec"/>,
+    /// then stops the rest, which report themselves failed (<c>agent_shutdown</c>) through the outbox.
+    /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         Task[] running;
@@ -210,9 +233,23 @@ public sealed partial class DeviceScheduler(
             _stopping = true;
             running = [.. _held.Values.Where(e => e.State == EntryState.Running).Select(e => e.Execution!)];
         }
-        if (running.Length > 0)
+        var drain = TimeSpan.FromSeconds(Math.Max(0, options.Value.Devices.ShutdownDrainSec));
+        if (running.Length > 0 && drain > TimeSpan.Zero)
         {
-            LogStopping(logger, options.Value.Name, running.Length);
+            LogDraining(logger, options.Value.Name, running.Length, drain.TotalSeconds);
+            try
+            {
+                await Task.WhenAll(running).WaitAsync(drain, time, cancellationToken);
+            }
+            catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+            {
+                // Drain time over (or the host's own shutdown timeout): stop what is left.
+            }
+        }
+        var left = running.Count(t => !t.IsCompleted);
+        if (left > 0)
+        {
+            LogStopping(logger, options.Value.Name, left);
         }
         await _shutdown.CancelAsync();
         await Task.WhenAll(running).WaitAsync(cancellationToken);
@@ -385,6 +422,9 @@ public sealed partial class DeviceScheduler(
     [LoggerMessage(Level = LogLevel.Information, Message = "[node_id={NodeId}] Holding {Count} finished task(s) whose final report is still in the outbox")]
     private static partial void LogRestored(ILogger logger, string nodeId, int count);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "[node_id={NodeId}] Stopping: {Running} running task(s) abandoned to their leases")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "[node_id={NodeId}] Stopping: waiting up to {DrainSec}s for {Running} running task(s) to finish")]
+    private static partial void LogDraining(ILogger logger, string nodeId, int running, double drainSec);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "[node_id={NodeId}] Stopping: {Running} running task(s) did not finish in time and are stopped")]
     private static partial void LogStopping(ILogger logger, string nodeId, int running);
 }

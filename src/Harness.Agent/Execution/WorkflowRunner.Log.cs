@@ -13,7 +13,7 @@ public sealed partial class WorkflowRunner
     [LoggerMessage(Level = LogLevel.Error, Message = "[run_id={RunId} node_id={NodeId} device_id={DeviceId}] Task failed unexpectedly")]
     private static partial void LogTaskCrashed(ILogger logger, Guid runId, string nodeId, string deviceId, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "[run_id={RunId} node_id={NodeId} device_id={DeviceId}] Agent stopping: task abandoned, its lease decides")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "[run_id={RunId} node_id={NodeId} device_id={DeviceId}] Agent stopping: the task did not finish within the drain time and is reported failed (agent_shutdown)")]
     private static partial void LogAbandoned(ILogger logger, Guid runId, string nodeId, string deviceId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "[run_id={RunId} node_id={NodeId} device_id={DeviceId}] Gate {Gate} failed: {Error}")]

@@ -35,13 +35,12 @@ public sealed partial class WorkflowRunner(
     public async Task<string?> RunAsync(DeviceTask task, CancellationToken cancel, CancellationToken shutdown)
     {
         var ctx = new TaskContext(task, options.Value.Name, string.IsNullOrEmpty(task.RuntimeHandle) ? task.DeviceId : task.RuntimeHandle, shutdown);
-        using var scope = logger.BeginScope(new Dictionary<string, object>
-        {
-            ["run_id"] = task.RunId,
-            ["node_id"] = ctx.NodeId,
-            ["device_id"] = task.DeviceId,
-            ["attempt"] = task.Attempt,
-        });
+        using var scope = logger.BeginScope(new TaskLogScope(task.RunId, ctx.NodeId, task.DeviceId, task.Attempt));
+        using var activity = AgentTelemetry.Source.StartActivity("task.run");
+        activity?.SetTag("harness.run_id", task.RunId.ToString());
+        activity?.SetTag("harness.node_id", ctx.NodeId);
+        activity?.SetTag("harness.device_id", task.DeviceId);
+        activity?.SetTag("harness.attempt", task.Attempt);
         var left = task.DeadlineAt - time.GetUtcNow();
         using var deadline = new CancellationTokenSource(left > TimeSpan.Zero ? left : TimeSpan.Zero, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancel, shutdown, deadline.Token);
@@ -53,9 +52,10 @@ public sealed partial class WorkflowRunner(
         }
         catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
         {
-            // Leave it to the lease: the server fails it as node_lost (or re-queues it if it never started).
+            // The agent stopped and its drain time ran out: say so now rather than leave the server to
+            // wait out the lease. The outbox sender flushes after the scheduler has stopped.
             LogAbandoned(logger, ctx.RunId, ctx.NodeId, ctx.DeviceId);
-            return null;
+            result = new(DeviceRunStatus.Failed, FailureReasons.AgentShutdown, "the agent stopped before the task finished");
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {

@@ -74,6 +74,33 @@ public sealed partial class OutboxSender(
         }
     }
 
+    /// <summary>
+    /// Stops the loop, then makes one last attempt to deliver what is pending (the final reports of
+    /// tasks the scheduler stopped just before); what fails stays on disk for the next start.
+    /// </summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        if (outbox.PendingCount == 0)
+        {
+            return;
+        }
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(FinalFlushTimeout);
+        try
+        {
+            await SendPendingAsync(bounded.Token);
+            LogFlushed(logger);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || bounded.IsCancellationRequested)
+        {
+            LogFlushFailed(logger, outbox.PendingCount, e.Message);
+        }
+    }
+
+    /// <summary>How long a stopping agent tries to deliver its last reports.</summary>
+    internal static readonly TimeSpan FinalFlushTimeout = TimeSpan.FromSeconds(5);
+
     /// <summary>Sends everything pending; throws on the first failure worth retrying (after dead-lettering refused items).</summary>
     public async Task SendPendingAsync(CancellationToken cancellationToken)
     {
@@ -209,4 +236,10 @@ public sealed partial class OutboxSender(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Outbox delivery works again after {Failures} failure(s)")]
     private static partial void LogRecovered(ILogger logger, int failures);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: the outbox is delivered")]
+    private static partial void LogFlushed(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stopping: {Pending} outbox item(s) stay on disk for the next start: {Reason}")]
+    private static partial void LogFlushFailed(ILogger logger, int pending, string reason);
 }

@@ -91,6 +91,36 @@ public sealed partial class PullLoop(
         }
     }
 
+    /// <summary>
+    /// Stops pulling, then hands the leases of tasks received but never started back to the server, so
+    /// another agent can take them at once instead of after the lease runs out.
+    /// </summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        var unstarted = scheduler.TakeQueued();
+        if (unstarted.Count == 0)
+        {
+            return;
+        }
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(ReleaseTimeout);
+        try
+        {
+            var key = await credentials.GetKeyAsync(bounded.Token);
+            var released = await client.ReleaseAsync(new ReleaseRequest(unstarted), key, bounded.Token);
+            LogReleased(logger, options.Value.Name, unstarted.Count, released.Released);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || bounded.IsCancellationRequested)
+        {
+            // Their leases run out on the server and it queues them again then.
+            LogReleaseFailed(logger, options.Value.Name, unstarted.Count, e.Message);
+        }
+    }
+
+    /// <summary>How long a stopping agent tries to hand back unstarted tasks.</summary>
+    internal static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(5);
+
     private async Task<(int Items, TimeSpan AskedWait, TimeSpan Took)> PullOnceAsync(CancellationToken cancellationToken)
     {
         var key = await credentials.GetKeyAsync(cancellationToken);
@@ -152,6 +182,12 @@ public sealed partial class PullLoop(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "[node_id={NodeId}] Received {Count} task(s) for {Free} free slot(s)")]
     private static partial void LogReceived(ILogger logger, string nodeId, int count, int free);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "[node_id={NodeId}] Stopping: handed back {Count} unstarted task(s); the server queued {Released} again")]
+    private static partial void LogReleased(ILogger logger, string nodeId, int count, int released);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "[node_id={NodeId}] Stopping: could not hand back {Count} unstarted task(s), their leases will run out: {Reason}")]
+    private static partial void LogReleaseFailed(ILogger logger, string nodeId, int count, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "[node_id={NodeId}] Scan {ScanId} found {Count} device(s)")]
     private static partial void LogScanned(ILogger logger, string nodeId, Guid scanId, int count);

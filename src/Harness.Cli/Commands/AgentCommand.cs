@@ -20,6 +20,10 @@ internal static class AgentCommand
         {
             Description = "Where the Runtime Agent API listens, e.g. http://0.0.0.0:7071 (HARNESS_RUNTIME_LISTEN; default http://127.0.0.1:7071).",
         };
+        var sandbox = new Option<string?>("--sandbox")
+        {
+            Description = "Run sandbox jobs with this backend: docker, bubblewrap, auto (Docker, else bubblewrap) or none (HARNESS_SANDBOX_BACKEND).",
+        };
         var logFormat = LogFormat.CreateOption(LogFormat.Json);
         var command = new Command("agent",
             """
@@ -33,6 +37,7 @@ internal static class AgentCommand
         command.Options.Add(stateDir);
         command.Options.Add(workspaceRuntime);
         command.Options.Add(runtimeListen);
+        command.Options.Add(sandbox);
         command.Options.Add(logFormat);
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -56,6 +61,10 @@ internal static class AgentCommand
             if (parse.GetValue(runtimeListen) is { } l)
             {
                 configuration["Agent:Workspaces:Listen"] = l;
+            }
+            if (parse.GetValue(sandbox) is { } b)
+            {
+                configuration["Agent:Sandbox:Backend"] = b;
             }
             using var host = HarnessAgentHost.Build(new AgentHostSettings
             {

@@ -1,10 +1,12 @@
 using System.CommandLine;
 using System.Security.Cryptography;
 using Harness.Agent;
+using Harness.Agent.Sandbox;
 using Harness.Agent.Listener;
 using Harness.Agent.Workspaces;
 using Harness.Cli.Hosting;
 using Harness.DeviceSim;
+using Harness.DeviceSim.Faults;
 using Harness.Runtimes.Devices.Simulator;
 using Harness.Server;
 using Harness.Server.Security;
@@ -48,6 +50,13 @@ internal static class DevCommand
             Description = "Runtime of the in-process agent's workspaces: fake (volumes as folders, instances as local web servers), docker, or none (HARNESS_WORKSPACE_RUNTIME).",
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable("HARNESS_WORKSPACE_RUNTIME") ?? "fake",
         };
+        var sandbox = new Option<string>("--sandbox")
+        {
+            Description = "Backend of the in-process agent's sandbox jobs: auto (Docker when its engine answers, else bubblewrap), docker, bubblewrap or none (HARNESS_SANDBOX_BACKEND).",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("HARNESS_SANDBOX_BACKEND") ?? "auto",
+        };
+        var offline = DeviceSimCommand.DeviceSet("--offline", "Simulated devices listed offline (runs skip them), e.g. to try the console's SKIPPED badge.");
+        var failing = DeviceSimCommand.DeviceSet("--failing", "Simulated devices whose commands answer with an error.");
         var logFormat = LogFormat.CreateOption(LogFormat.Text);
         var command = new Command("dev",
             """
@@ -61,6 +70,9 @@ internal static class DevCommand
         command.Options.Add(agentName);
         command.Options.Add(devices);
         command.Options.Add(workspaceRuntime);
+        command.Options.Add(sandbox);
+        command.Options.Add(offline);
+        command.Options.Add(failing);
         command.Options.Add(logFormat);
         command.SetAction((parse, cancellationToken) =>
         {
@@ -70,12 +82,24 @@ internal static class DevCommand
                 Console.Error.WriteLine($"--devices: {count} must be between 0 and 9999 (HARNESS_DEV_DEVICES).");
                 return Task.FromResult(2);
             }
+            string? Set(Option<string?> option) => parse.GetResult(option) is null ? null : parse.GetValue(option) ?? "1";
+            var faults = new FaultPlan { Offline = Set(offline), Failing = Set(failing) }.Resolve(count, out var faultErrors);
+            if (faultErrors.Count > 0)
+            {
+                foreach (var error in faultErrors)
+                {
+                    Console.Error.WriteLine(error);
+                }
+                return Task.FromResult(2);
+            }
             return RunAsync(
                 Path.GetFullPath(parse.GetValue(dataDir)!),
                 parse.GetValue(urls) ?? Environment.GetEnvironmentVariable("ASPNETCORE_URLS") ?? DefaultUrl,
                 parse.GetValue(agentName)!,
                 count,
+                faults,
                 parse.GetValue(workspaceRuntime)!.Trim().ToLowerInvariant(),
+                parse.GetValue(sandbox)!.Trim().ToLowerInvariant(),
                 LogFormat.Configure(parse.GetValue(logFormat)!),
                 cancellationToken);
         });
@@ -85,7 +109,7 @@ internal static class DevCommand
     public const int DefaultDevices = 20;
 
     private static async Task<int> RunAsync(
-        string dataDir, string urls, string agentName, int deviceCount, string workspaceRuntime, Action<ILoggingBuilder> logging, CancellationToken cancellationToken)
+        string dataDir, string urls, string agentName, int deviceCount, IReadOnlyDictionary<string, DeviceFaults> faults, string workspaceRuntime, string sandboxBackend, Action<ILoggingBuilder> logging, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(dataDir);
         using var shutdown = new ShutdownSignal();
@@ -115,7 +139,7 @@ internal static class DevCommand
         // exactly as it drives a real farm PC's vendor service.
         using var simLogging = LoggerFactory.Create(logging);
         await using var farm = deviceCount == 0 ? null : new DeviceSimServer(
-            new SimulatedFarm(new SimulatedFarmOptions { Devices = deviceCount }),
+            new SimulatedFarm(FarmOptions(deviceCount, faults)),
             new DeviceSimServerOptions { WsUrl = "ws://127.0.0.1:0" }, simLogging);
         if (farm is not null)
         {
@@ -136,6 +160,8 @@ internal static class DevCommand
                 ["Agent:Workspaces:Runtime"] = workspaceRuntime,
                 ["Agent:Workspaces:Listen"] = "http://127.0.0.1:0",
                 ["Agent:Workspaces:Fake:Root"] = Path.Combine(dataDir, "workspaces"),
+                ["Agent:Sandbox:Backend"] = sandboxBackend,
+                ["Agent:Sandbox:WorkDirectory"] = Path.Combine(dataDir, "sandbox"),
             },
             ConfigureLogging = logging,
             ConfigureServices = services => services.Replace(ServiceDescriptor.Singleton<IHostLifetime, PassiveLifetime>()),
@@ -143,8 +169,10 @@ internal static class DevCommand
         await agent.StartAsync(cancellationToken);
 
         var runtimeApi = agent.Services.GetRequiredService<RuntimeApiState>().Endpoint;
-        PrintBanner(url, adminToken, dataDir, agentName,
-            farm is null ? "none (--devices 0)" : $"{deviceCount} simulated (vendor WebSocket {farm.WsUrl})",
+
+        var sandbox = agent.Services.GetService<SandboxJobLoop>()?.Backend?.Name;
+        PrintBanner(url, adminToken, dataDir, agentName, sandbox,
+            farm is null ? "none (--devices 0)" : $"{deviceCount} simulated (vendor WebSocket {farm.WsUrl}){FaultSummary(faults)}",
             runtimeApi is null ? "none (--workspace-runtime none)" : $"{workspaceRuntime} runtime (Runtime Agent API {runtimeApi.AbsoluteUri.TrimEnd('/')})");
         await WaitForAgentAsync(agent, TimeSpan.FromSeconds(10));
 
@@ -182,6 +210,23 @@ internal static class DevCommand
         return generated;
     }
 
+    private static string FaultSummary(IReadOnlyDictionary<string, DeviceFaults> faults)
+    {
+        var offline = faults.Count(f => f.Value.Offline);
+        var failing = faults.Count(f => f.Value.Failing);
+        return offline + failing == 0 ? "" : $", {offline} offline, {failing} failing";
+    }
+
+    private static SimulatedFarmOptions FarmOptions(int deviceCount, IReadOnlyDictionary<string, DeviceFaults> faults)
+    {
+        var options = new SimulatedFarmOptions { Devices = deviceCount };
+        foreach (var (serial, fault) in faults)
+        {
+            options.Faults[serial] = fault;
+        }
+        return options;
+    }
+
     private static async Task WaitForAgentAsync(IHost agent, TimeSpan timeout)
     {
         var status = agent.Services.GetRequiredService<AgentStatus>();
@@ -195,7 +240,7 @@ internal static class DevCommand
             : "  Agent online. Press Ctrl-C to stop.");
     }
 
-    private static void PrintBanner(string url, string adminToken, string dataDir, string agentName, string devices, string workspaces)
+    private static void PrintBanner(string url, string adminToken, string dataDir, string agentName, string? sandbox, string devices, string workspaces)
     {
         Console.WriteLine();
         Console.WriteLine("  Harness dev is running.");
@@ -206,12 +251,21 @@ internal static class DevCommand
         Console.WriteLine($"    Agent           {agentName} (in-process)");
         Console.WriteLine($"    Devices         {devices}");
         Console.WriteLine($"    Workspaces      {workspaces}");
+        Console.WriteLine($"    Sandbox jobs    {(sandbox is null ? "none (--sandbox none, or no Docker engine or bubblewrap here: see the log above)" : $"{sandbox} backend")}");
         Console.WriteLine($"    Data            {dataDir}");
         Console.WriteLine();
         Console.WriteLine("    Try, in another terminal in this folder:");
         Console.WriteLine("      ./harness devices list");
         Console.WriteLine("      ./harness workflows push examples/workflows/login-and-capture.json");
         Console.WriteLine("      ./harness runs create --workflow login-and-capture --var user=alice --follow");
+        if (sandbox == "bubblewrap")
+        {
+            Console.WriteLine("      ./harness jobs run --image host -- sh -c 'id; echo hello from the sandbox'");
+        }
+        else if (sandbox is not null)
+        {
+            Console.WriteLine("      ./harness jobs run --image IMAGE -- sh -c 'id; echo hello from the sandbox'");
+        }
         Console.WriteLine();
     }
 }

@@ -87,7 +87,7 @@ internal static class DeviceSimCommand
         return command;
     }
 
-    private static Option<string?> DeviceSet(string name, string description) =>
+    internal static Option<string?> DeviceSet(string name, string description) =>
         new(name) { Description = description + " Value: a device SET (default 1).", Arity = ArgumentArity.ZeroOrOne };
 
     private static async Task<int> RunAsync(int count, string serialPrefix, int seed, TimeSpan bootTime, IReadOnlyDictionary<string, DeviceFaults> faults, string url, int? adbPort, CancellationToken cancellationToken)

@@ -15,6 +15,15 @@ public sealed record PullRequest(
 /// <summary>A task is one device of one run at one dispatch attempt.</summary>
 public sealed record TaskRef(Guid RunId, string DeviceId, int Attempt);
 
+/// <summary>
+/// <c>POST /api/nodes/release</c>: a stopping agent hands back leased tasks it never started, so they
+/// are queued again at once instead of waiting for their leases to run out.
+/// </summary>
+public sealed record ReleaseRequest(IReadOnlyList<TaskRef>? Tasks = null);
+
+/// <summary>How many of the handed-back tasks were queued again (the rest had moved on already).</summary>
+public sealed record ReleaseResponse(int Released);
+
 /// <summary>The agent's new tasks; <c>Cancel</c> lists held tasks it must stop (cancelled, or no longer leased to it).</summary>
 public sealed record PullResponse(
     IReadOnlyList<DeviceTask> Tasks,

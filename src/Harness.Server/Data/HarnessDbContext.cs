@@ -23,6 +23,7 @@ public abstract class HarnessDbContext(DbContextOptions options) : DbContext(opt
     public DbSet<CallbackEventEntity> CallbackEvents => Set<CallbackEventEntity>();
     public DbSet<ScanJobEntity> ScanJobs => Set<ScanJobEntity>();
     public DbSet<JobEntity> Jobs => Set<JobEntity>();
+    public DbSet<JobLogEntity> JobLogs => Set<JobLogEntity>();
     public DbSet<WorkspaceEntity> Workspaces => Set<WorkspaceEntity>();
     public DbSet<WorkspaceArchiveEntity> WorkspaceArchives => Set<WorkspaceArchiveEntity>();
     public DbSet<ServerSettingEntity> ServerSettings => Set<ServerSettingEntity>();

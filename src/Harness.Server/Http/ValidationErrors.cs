@@ -56,6 +56,9 @@ public sealed class ValidationErrors
         }
     }
 
+    /// <summary>Every problem as <c>field: message</c>, as the console lists them.</summary>
+    public IEnumerable<string> Messages => _errors.SelectMany(e => e.Value.Select(m => $"{e.Key}: {m}"));
+
     public ValidationProblem ToProblem() =>
         TypedResults.ValidationProblem(
             _errors.ToDictionary(e => e.Key, e => e.Value.ToArray()),

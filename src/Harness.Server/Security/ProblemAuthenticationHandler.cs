@@ -19,11 +19,20 @@ internal abstract class ProblemAuthenticationHandler(
         return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
     }
 
+    /// <summary>problem+json even when the client asked for HTML (a browser opening an API URL).</summary>
+    private async Task WriteAsync(ProblemDetailsContext context)
+    {
+        if (!await problems.TryWriteAsync(context))
+        {
+            await Response.WriteAsJsonAsync(context.ProblemDetails, (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json");
+        }
+    }
+
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = "Bearer";
-        await problems.WriteAsync(new ProblemDetailsContext
+        await WriteAsync(new ProblemDetailsContext
         {
             HttpContext = Context,
             ProblemDetails =
@@ -39,7 +48,7 @@ internal abstract class ProblemAuthenticationHandler(
     protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
     {
         Response.StatusCode = StatusCodes.Status403Forbidden;
-        await problems.WriteAsync(new ProblemDetailsContext
+        await WriteAsync(new ProblemDetailsContext
         {
             HttpContext = Context,
             ProblemDetails =

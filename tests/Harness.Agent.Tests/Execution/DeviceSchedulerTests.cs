@@ -193,8 +193,9 @@ public sealed class DeviceSchedulerTests : IDisposable
     }
 
     [Fact]
-    public async Task Stop_StopsRunningTasksWithoutReports_AndTakesNoMoreWork()
+    public async Task Stop_WithoutDrainTime_StopsRunningTasks_AndTakesNoMoreWork()
     {
+        _options.Devices.ShutdownDrainSec = 0;
         var scheduler = Create(maxConcurrency: 1);
         await scheduler.SubmitAsync([Task("d1"), Task("d2")], default);
         await _runner.NextStartedAsync();
@@ -207,6 +208,38 @@ public sealed class DeviceSchedulerTests : IDisposable
         Assert.Equal(0, scheduler.FreeSlots);
         Assert.Equal(0, _status.CurrentLoad);
         Assert.Empty(_outbox.Events);
+    }
+
+    [Fact]
+    public async Task TakeQueued_ReturnsUnstartedTasks_AndLeavesRunningOnesHeld()
+    {
+        var scheduler = Create(maxConcurrency: 1);
+        await scheduler.SubmitAsync([Task("d1"), Task("d2"), Task("d3")], default);
+        await _runner.NextStartedAsync();
+
+        var unstarted = scheduler.TakeQueued();
+
+        Assert.Equal(["d2", "d3"], unstarted.Select(t => t.DeviceId).Order());
+        Assert.Equal(["d1"], scheduler.Held.Select(t => t.DeviceId));
+        Assert.Equal(0, scheduler.FreeSlots);
+        Assert.Empty(scheduler.TakeQueued());
+    }
+
+    [Fact]
+    public async Task Stop_WithDrainTime_StopsTasksStillRunningWhenItEnds()
+    {
+        _options.Devices.ShutdownDrainSec = 20;
+        var scheduler = Create(maxConcurrency: 1);
+        await scheduler.SubmitAsync([Task("d1")], default);
+        await _runner.NextStartedAsync();
+
+        var stop = scheduler.StopAsync(default);
+        Assert.False(stop.IsCompleted);
+        Assert.Empty(_runner.Ended);
+        _time.Advance(TimeSpan.FromSeconds(20));
+        await stop;
+
+        Assert.Equal(["d1:shutdown"], _runner.Ended);
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)

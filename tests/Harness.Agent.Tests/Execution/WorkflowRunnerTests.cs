@@ -311,7 +311,7 @@ public sealed class WorkflowRunnerTests : IDisposable
     }
 
     [Fact]
-    public async Task Shutdown_StopsWithoutATerminalReport()
+    public async Task Shutdown_ReportsTheTaskFailedAsAgentShutdown()
     {
         using var shutdown = new CancellationTokenSource();
         _adapter.Hook = async (op, _, ct) =>
@@ -325,8 +325,9 @@ public sealed class WorkflowRunnerTests : IDisposable
 
         var finalId = await RunAsync(Task("dev-1", [Step("tap", StepTypes.Tap, new { x = 1, y = 1 })]), shutdown: shutdown.Token);
 
-        Assert.Null(finalId);
-        Assert.Equal([DeviceRunStatus.Preflight, DeviceRunStatus.Running], _outbox.Statuses("dev-1"));
+        Assert.Equal((DeviceRunStatus.Failed, FailureReasons.AgentShutdown), (Final.Status, Final.FailureReason));
+        Assert.Equal(Final.EventId, finalId);
+        Assert.Equal([DeviceRunStatus.Preflight, DeviceRunStatus.Running, DeviceRunStatus.Failed], _outbox.Statuses("dev-1"));
         Assert.Equal([StepStatus.Running], _outbox.Steps("dev-1").Select(s => s.Status));
     }
 

@@ -13,7 +13,7 @@ public sealed class DevicesInventoryTests
 {
     private readonly FakeTimeProvider _time = new(TestTasks.Start);
     private readonly FakeDeviceAdapter _adapter = new() { Devices = [FakeDeviceAdapter.Ready("d1"), FakeDeviceAdapter.Ready("d2")] };
-    private readonly AgentOptions _options = new() { Name = "PC-01", Devices = { QuarantineAfterFailures = 3 } };
+    private readonly AgentOptions _options = new() { Name = "PC-01", Devices = { QuarantineAfterFailures = 3, ShutdownDrainSec = 0 } };
     private readonly DeviceHealth _health;
     private readonly DeviceDirectory _directory;
     private readonly DevicesInventory _inventory;

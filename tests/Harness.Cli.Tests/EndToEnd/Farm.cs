@@ -24,6 +24,7 @@ public sealed partial class Farm : IAsyncDisposable
     private readonly Dictionary<string, string?> _serverEnvironment;
     private readonly Dictionary<string, string?> _agentEnvironment;
     private TestDatabase _database = null!;
+    private string _agentLogFormat = "text";
 
     private Farm(Dictionary<string, string?> server, Dictionary<string, string?> agent)
     {
@@ -48,9 +49,10 @@ public sealed partial class Farm : IAsyncDisposable
     public Dictionary<string, List<string>> Faults { get; } = [];
 
     /// <summary>Starts the three processes and waits until the agent reports every device.</summary>
-    public static async Task<Farm> StartAsync(int devices, string[] simulatorArgs, Dictionary<string, string?>? server = null, Dictionary<string, string?>? agent = null)
+    public static async Task<Farm> StartAsync(int devices, string[] simulatorArgs, Dictionary<string, string?>? server = null, Dictionary<string, string?>? agent = null,
+        string agentLogFormat = "text")
     {
-        var farm = new Farm(server ?? [], agent ?? []);
+        var farm = new Farm(server ?? [], agent ?? []) { _agentLogFormat = agentLogFormat };
         farm._database = await TestDatabase.CreateAsync(Providers.Postgres);
         farm.Simulator = HarnessProcess.Start(["devicesim", "--devices", devices.ToString(), "--url", farm.VendorUrl, .. simulatorArgs]);
         await farm.Simulator.WaitForLineAsync(l => l.Contains("Ctrl-C stops it", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
@@ -124,7 +126,7 @@ public sealed partial class Farm : IAsyncDisposable
         {
             environment[k] = v;
         }
-        Agent = HarnessProcess.Start(["agent", "--log-format", "text"], environment);
+        Agent = HarnessProcess.Start(["agent", "--log-format", _agentLogFormat], environment);
     }
 
     public async Task<Guid> PushAsync(WorkflowDefinition workflow)

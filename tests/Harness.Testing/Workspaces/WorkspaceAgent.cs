@@ -28,6 +28,11 @@ public sealed class WorkspaceAgent : IAsyncDisposable
         Uri serverUrl, string name, string apiKey, IDictionary<string, string?>? configuration = null)
     {
         var root = Directory.CreateTempSubdirectory("harness-workspace-agent-").FullName;
+        if (OperatingSystem.IsLinux())
+        {
+            // Traversable (not listable) by others, as a data folder is: bubblewrap binds volumes as the sandbox user.
+            File.SetUnixFileMode(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        }
         var settings = new Dictionary<string, string?>
         {
             ["Agent:ServerUrl"] = serverUrl.AbsoluteUri,

@@ -212,6 +212,24 @@ internal sealed class JobConfiguration : IEntityTypeConfiguration<JobEntity>
         // GET /jobs pages newest first by (created_at, id).
         job.HasIndex(j => new { j.CreatedAt, j.Id });
         job.HasIndex(j => new { j.AgentId, j.Status });
+        job.Property(j => j.Reason).HasMaxLength(32);
+        job.Property(j => j.Backend).HasMaxLength(32);
+        job.Property(j => j.SecretsSealed).HasMaxLength(Limits.SealedSecretsLength);
+        // Claims look for queued jobs of a type, oldest first; the sweeper for expired leases.
+        job.HasIndex(j => new { j.Type, j.Status, j.CreatedAt });
+        job.HasIndex(j => new { j.Status, j.LeaseUntil });
+    }
+}
+
+internal sealed class JobLogConfiguration : IEntityTypeConfiguration<JobLogEntity>
+{
+    public void Configure(EntityTypeBuilder<JobLogEntity> log)
+    {
+        log.ToTable("job_logs");
+        log.HasKey(l => new { l.JobId, l.Seq });
+        log.Property(l => l.Stream).HasMaxLength(16);
+        log.Property(l => l.Text).HasMaxLength(Limits.LogLineLength);
+        log.HasOne<JobEntity>().WithMany().HasForeignKey(l => l.JobId).OnDelete(DeleteBehavior.Cascade);
     }
 }
 

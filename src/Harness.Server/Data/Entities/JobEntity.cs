@@ -18,4 +18,15 @@ public sealed class JobEntity
     public DateTimeOffset? StartedAt { get; set; }
     public DateTimeOffset? FinishedAt { get; set; }
     public DateTimeOffset? DeadlineAt { get; set; }
+    /// <summary>Why it ended: exit, oom_killed, timeout, canceled, image_not_found, agent_lost, error.</summary>
+    public string? Reason { get; set; }
+    /// <summary>The sandbox backend that ran it (docker, bubblewrap).</summary>
+    public string? Backend { get; set; }
+    /// <summary>The claiming agent holds the job until then; it renews the lease while the job runs.</summary>
+    public DateTimeOffset? LeaseUntil { get; set; }
+    public DateTimeOffset? CancelRequestedAt { get; set; }
+    /// <summary>The job's secrets, sealed (AES-GCM) under a key derived from the server's runtime secret; dropped when the job ends.</summary>
+    public string? SecretsSealed { get; set; }
+    /// <summary>The next log line number; bumped as lines arrive.</summary>
+    public long LogLines { get; set; }
 }

@@ -50,12 +50,16 @@ public static class AgentsApi
     private static async Task<Ok<IReadOnlyList<AgentView>>> List(
         HarnessDbContext db, TimeProvider time, IOptions<HarnessServerOptions> options, CancellationToken cancellationToken)
     {
-        var onlineSince = OnlineSince(time, options);
+        return TypedResults.Ok(await ListAsync(db, OnlineSince(time, options), cancellationToken));
+    }
+
+    /// <summary>Every agent by name with its device count, as the API and the console list them.</summary>
+    public static async Task<IReadOnlyList<AgentView>> ListAsync(HarnessDbContext db, DateTimeOffset onlineSince, CancellationToken cancellationToken)
+    {
         var agents = await db.Agents.AsNoTracking().OrderBy(a => a.Name).ToListAsync(cancellationToken);
         var counts = await db.Devices.GroupBy(d => d.AgentId).Select(g => new { g.Key, Count = g.Count() })
             .ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
-        IReadOnlyList<AgentView> views = agents.Select(a => a.ToView(onlineSince, counts.GetValueOrDefault(a.Id))).ToList();
-        return TypedResults.Ok(views);
+        return agents.Select(a => a.ToView(onlineSince, counts.GetValueOrDefault(a.Id))).ToList();
     }
 
     private static async Task<Results<Ok<AgentView>, ProblemHttpResult>> Get(
@@ -73,18 +77,26 @@ public static class AgentsApi
     private static async Task<Results<Ok<AgentView>, ProblemHttpResult>> Revoke(
         string agent, HarnessDbContext db, TimeProvider time, IOptions<HarnessServerOptions> options, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
+        var view = await RevokeAsync(db, time, options, agent, user.Actor(), cancellationToken);
+        return view is null ? Problems.NotFound($"agent: no agent '{agent}'") : TypedResults.Ok(view);
+    }
+
+    /// <summary>Revokes an agent's key; null when there is no such agent.</summary>
+    public static async Task<AgentView?> RevokeAsync(
+        HarnessDbContext db, TimeProvider time, IOptions<HarnessServerOptions> options, string agent, string actor, CancellationToken cancellationToken)
+    {
         var entity = await FindAsync(db, agent, cancellationToken);
         if (entity is null)
         {
-            return Problems.NotFound($"agent: no agent '{agent}'");
+            return null;
         }
         var now = time.GetUtcNow();
         entity.KeyRevokedAt ??= now;
         entity.Status = AgentStatuses.Inactive;
-        AuditLog.Record(db, now, user.Actor(), "agent.key_revoked", entity.Name);
+        AuditLog.Record(db, now, actor, "agent.key_revoked", entity.Name);
         await db.SaveChangesAsync(cancellationToken);
         var devices = await db.Devices.CountAsync(d => d.AgentId == entity.Id, cancellationToken);
-        return TypedResults.Ok(entity.ToView(OnlineSince(time, options), devices));
+        return entity.ToView(OnlineSince(time, options), devices);
     }
 
     private static async Task<Results<Ok<AgentCredentialResponse>, ProblemHttpResult>> RotateKey(

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Security.Claims;
-using System.Security.Cryptography;
 using Harness.Contracts;
 using Harness.Contracts.Dispatch;
 using Harness.Contracts.Runs;
@@ -9,7 +8,6 @@ using Harness.Server.Data.Entities;
 using Harness.Server.Features.Runs;
 using Harness.Server.Http;
 using Harness.Server.Security;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -69,7 +67,7 @@ public static class ArtifactsApi
         var max = options.Value.Artifacts.MaxBytes;
         if (http.Request.ContentLength > max)
         {
-            return TooLarge(max);
+            return ArtifactSpool.TooLarge(max);
         }
 
         var existing = await db.Artifacts.AsNoTracking().SingleOrDefaultAsync(a => a.EventId == eventId, cancellationToken);
@@ -89,73 +87,46 @@ public static class ArtifactsApi
         var run = await db.Runs.AsNoTracking().SingleAsync(r => r.Id == runId, cancellationToken);
 
         // The body is spooled (hashed and counted) first, so nothing reaches the store unless it is whole and within the limit.
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        await using var spooled = await ArtifactSpool.ReadAsync(http, max, cancellationToken);
+        if (spooled is null)
         {
-            limit.MaxRequestBodySize = max + 1;
+            return ArtifactSpool.TooLarge(max);
         }
-        var spool = Path.Combine(Path.GetTempPath(), $"harness-upload-{Guid.NewGuid():N}");
+        var now = time.GetUtcNow();
+        var contentType = http.Request.ContentType is { Length: > 0 and <= 128 } ct ? ct.Split(';')[0].Trim() : null;
+        var extension = ArtifactPaths.Extension(kind, contentType);
+        string path;
+        var collision = 0;
+        do
+        {
+            path = ArtifactPaths.For(run.Subject, state.NodeId ?? user.AgentName(), deviceId, runId, takenAt ?? now, extension, collision++);
+        }
+        while (await store.ExistsAsync(path, cancellationToken) || await db.Artifacts.AnyAsync(a => a.StoragePath == path, cancellationToken));
+        await using (var content = spooled.OpenRead())
+        {
+            await store.SaveAsync(path, content, cancellationToken);
+        }
+        var artifact = new ArtifactEntity
+        {
+            Id = Guid.NewGuid(), Kind = kind, ContentType = contentType ?? (kind == "screenshot" ? "image/png" : "application/octet-stream"),
+            Size = spooled.Size, Sha256 = spooled.Sha256, StoragePath = path, RunId = runId, DeviceId = deviceId, StepId = stepId, EventId = eventId, CreatedAt = now,
+        };
+        db.Artifacts.Add(artifact);
         try
         {
-            long size;
-            string sha256;
-            await using (var file = new FileStream(spool, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 81920, FileOptions.Asynchronous))
-            {
-                using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-                var buffer = new byte[81920];
-                size = 0;
-                int read;
-                while ((read = await http.Request.Body.ReadAsync(buffer, cancellationToken)) > 0)
-                {
-                    size += read;
-                    if (size > max)
-                    {
-                        return TooLarge(max);
-                    }
-                    hash.AppendData(buffer, 0, read);
-                    await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-                }
-                sha256 = Convert.ToHexStringLower(hash.GetHashAndReset());
-            }
-            var now = time.GetUtcNow();
-            var contentType = http.Request.ContentType is { Length: > 0 and <= 128 } ct ? ct.Split(';')[0].Trim() : null;
-            var extension = ArtifactPaths.Extension(kind, contentType);
-            string path;
-            var collision = 0;
-            do
-            {
-                path = ArtifactPaths.For(run.Subject, state.NodeId ?? user.AgentName(), deviceId, runId, takenAt ?? now, extension, collision++);
-            }
-            while (await store.ExistsAsync(path, cancellationToken) || await db.Artifacts.AnyAsync(a => a.StoragePath == path, cancellationToken));
-            await using (var content = File.OpenRead(spool))
-            {
-                await store.SaveAsync(path, content, cancellationToken);
-            }
-            var artifact = new ArtifactEntity
-            {
-                Id = Guid.NewGuid(), Kind = kind, ContentType = contentType ?? (kind == "screenshot" ? "image/png" : "application/octet-stream"),
-                Size = size, Sha256 = sha256, StoragePath = path, RunId = runId, DeviceId = deviceId, StepId = stepId, EventId = eventId, CreatedAt = now,
-            };
-            db.Artifacts.Add(artifact);
-            try
-            {
-                await db.SaveChangesAsync(cancellationToken);
-            }
-            catch (DbUpdateException)
-            {
-                // The same upload raced itself; the first one won (its file stays, this one's is orphaned).
-                var raced = await db.Artifacts.AsNoTracking().SingleOrDefaultAsync(a => a.EventId == eventId, cancellationToken);
-                if (raced is null)
-                {
-                    throw;
-                }
-                return TypedResults.Ok(RunViews.ToView(raced));
-            }
-            return TypedResults.Created($"{Routes.Artifacts}/{artifact.Id}", RunViews.ToView(artifact));
+            await db.SaveChangesAsync(cancellationToken);
         }
-        finally
+        catch (DbUpdateException)
         {
-            File.Delete(spool);
+            // The same upload raced itself; the first one won (its file stays, this one's is orphaned).
+            var raced = await db.Artifacts.AsNoTracking().SingleOrDefaultAsync(a => a.EventId == eventId, cancellationToken);
+            if (raced is null)
+            {
+                throw;
+            }
+            return TypedResults.Ok(RunViews.ToView(raced));
         }
+        return TypedResults.Created($"{Routes.Artifacts}/{artifact.Id}", RunViews.ToView(artifact));
     }
 
     private static async Task<IResult> Download(Guid id, HarnessDbContext db, IArtifactStore store, CancellationToken cancellationToken)
@@ -170,7 +141,4 @@ public static class ArtifactsApi
             ? Problems.NotFound($"id: artifact '{id}' is recorded but its file is gone from the store ({artifact.StoragePath})")
             : TypedResults.Stream(stream, artifact.ContentType ?? "application/octet-stream", Path.GetFileName(artifact.StoragePath));
     }
-
-    private static ProblemHttpResult TooLarge(long max) =>
-        Problems.Field(StatusCodes.Status413PayloadTooLarge, "Artifact too large", "body", $"artifacts are limited to {max} bytes (MAX_ARTIFACT_BYTES)");
 }

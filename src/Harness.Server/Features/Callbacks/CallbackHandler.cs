@@ -21,6 +21,10 @@ public sealed partial class CallbackHandler(
 {
     public async Task<IResult> HandleAsync(Guid agentId, IReadOnlyList<CallbackEvent> events, CancellationToken cancellationToken)
     {
+        using var activity = Metrics.ServerTelemetry.Source.StartActivity("callbacks.apply");
+        activity?.SetTag("harness.agent_id", agentId.ToString());
+        activity?.SetTag("harness.events", events.Count);
+        using var scope = logger.BeginScope(new Dictionary<string, object?> { ["agent_id"] = agentId });
         return await ConflictRetry.RunAsync(db, () => ApplyAsync(agentId, events, cancellationToken),
             (attempt, e) => LogRetry(logger, agentId, attempt, e), (attempt, e) => LogGaveUp(logger, agentId, attempt, e),
             "events", "the batch kept conflicting with concurrent writes; send it again");
@@ -150,7 +154,10 @@ public sealed partial class CallbackHandler(
                 : e.FailureReason ?? (e.Status == DeviceRunStatus.TimedOut ? FailureReasons.TaskTimeout : FailureReasons.StepFailed);
             state.LeaseExpiresAt = null;
             freed = true;
-            LogEnded(logger, state.RunId, state.NodeId, state.DeviceId, e.Status!, state.FailureReason ?? "");
+            using (logger.BeginScope(new Dictionary<string, object?> { ["run_id"] = state.RunId, ["node_id"] = state.NodeId, ["device_id"] = state.DeviceId }))
+            {
+                LogEnded(logger, state.RunId, state.NodeId, state.DeviceId, e.Status!, state.FailureReason ?? "");
+            }
         }
         else
         {

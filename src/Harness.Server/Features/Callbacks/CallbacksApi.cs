@@ -17,7 +17,7 @@ public static class CallbacksApi
         return app;
     }
 
-    private static async Task<IResult> Callback(JsonElement body, ClaimsPrincipal user, CallbackHandler handler, CancellationToken cancellationToken)
+    private static async Task<IResult> Callback(JsonElement body, ClaimsPrincipal user, CallbackHandler handler, Metrics.HarnessMetrics metrics, CancellationToken cancellationToken)
     {
         IReadOnlyList<CallbackEvent>? events;
         try
@@ -37,6 +37,10 @@ public static class CallbacksApi
         {
             return validation.ToProblem();
         }
-        return await handler.HandleAsync(user.AgentId(), events!, cancellationToken);
+        foreach (var e in events!)
+        {
+            metrics.CallbackEvent(e.Type!);
+        }
+        return await handler.HandleAsync(user.AgentId(), events, cancellationToken);
     }
 }

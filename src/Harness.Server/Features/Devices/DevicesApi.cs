@@ -30,11 +30,16 @@ public static class DevicesApi
     private static async Task<Ok<List<DeviceView>>> List(
         HarnessDbContext db, TimeProvider time, IOptions<HarnessServerOptions> options, CancellationToken cancellationToken)
     {
-        var onlineSince = AgentsApi.OnlineSince(time, options);
+        return TypedResults.Ok(await ListAsync(db, AgentsApi.OnlineSince(time, options), cancellationToken));
+    }
+
+    /// <summary>Every device by index_no (unnumbered ones last), as the API and the console list them.</summary>
+    public static async Task<List<DeviceView>> ListAsync(HarnessDbContext db, DateTimeOffset onlineSince, CancellationToken cancellationToken)
+    {
         var devices = await db.Devices.AsNoTracking()
             .OrderBy(d => d.IndexNo == null).ThenBy(d => d.IndexNo).ThenBy(d => d.DeviceId)
             .ToListAsync(cancellationToken);
-        return TypedResults.Ok(devices.Select(d => ToView(d, onlineSince)).ToList());
+        return devices.Select(d => ToView(d, onlineSince)).ToList();
     }
 
     private static async Task<Results<Ok<DeviceView>, ProblemHttpResult>> Get(

@@ -6,6 +6,7 @@ using Harness.Contracts.Workflows;
 using Harness.Server.Data;
 using Harness.Server.Data.Entities;
 using Microsoft.EntityFrameworkCore;
+using Harness.Server.Features.Metrics;
 using Microsoft.Extensions.Options;
 
 namespace Harness.Server.Features.Dispatch;
@@ -17,9 +18,10 @@ namespace Harness.Server.Features.Dispatch;
 /// until there is something to say or the wait ends.
 /// </summary>
 public sealed partial class Dispatcher(
-    HarnessDbContext db, TimeProvider time, IOptions<HarnessServerOptions> options, DispatchSignal signal, ILogger<Dispatcher> logger)
+    HarnessDbContext db, TimeProvider time, IOptions<HarnessServerOptions> options, DispatchSignal signal, HarnessMetrics metrics, ILogger<Dispatcher> logger)
 {
-    public async Task<PullResponse> PullAsync(Guid agentId, PullRequest request, CancellationToken cancellationToken)
+    /// <param name="stopping">The server is stopping: answer the long-poll now, so the drain is not held up by it.</param>
+    public async Task<PullResponse> PullAsync(Guid agentId, PullRequest request, CancellationToken cancellationToken, CancellationToken stopping = default)
     {
         var dispatch = options.Value.Dispatch;
         var holds = request.Holds ?? [];
@@ -32,7 +34,7 @@ public sealed partial class Dispatcher(
             var (tasks, scans) = await ClaimAsync(agentId, freeSlots, cancellationToken);
             var cancel = await CancelsAsync(agentId, holds, cancellationToken);
             var now = time.GetUtcNow();
-            if (tasks.Count > 0 || scans.Count > 0 || cancel.Count > 0 || now >= waitUntil)
+            if (tasks.Count > 0 || scans.Count > 0 || cancel.Count > 0 || now >= waitUntil || stopping.IsCancellationRequested)
             {
                 return new PullResponse(tasks, cancel, scans, dispatch.LeaseSec, now);
             }
@@ -40,6 +42,39 @@ public sealed partial class Dispatcher(
             await Task.WhenAny(changed, Task.Delay(nap, time, cancellationToken));
             cancellationToken.ThrowIfCancellationRequested();
         }
+    }
+
+    /// <summary>
+    /// Queues again the tasks a stopping agent hands back unstarted: only those still leased to it at
+    /// that attempt and not yet begun (<c>dispatched</c>); anything further along is left to the
+    /// agent's own reports and the lease logic.
+    /// </summary>
+    public async Task<int> ReleaseAsync(Guid agentId, IReadOnlyList<TaskRef> tasks, CancellationToken cancellationToken)
+    {
+        if (tasks.Count == 0)
+        {
+            return 0;
+        }
+        await using var transaction = await db.BeginLockedTransactionAsync(HarnessLock.Dispatch, cancellationToken);
+        var now = time.GetUtcNow();
+        var rows = (await LeasedToAsync(agentId, tasks, cancellationToken)).Where(r => r.Status == DeviceRunStatus.Dispatched).ToList();
+        foreach (var row in rows)
+        {
+            row.Status = DeviceRunStatus.Queued;
+            row.LeaseOwner = null;
+            row.LeaseExpiresAt = null;
+            row.DeadlineAt = null;
+            row.UpdatedAt = now;
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        if (rows.Count > 0)
+        {
+            metrics.LeasesReleased(rows.Count);
+            signal.Notify();
+            LogReleased(logger, agentId, rows.Count);
+        }
+        return rows.Count;
     }
 
     /// <summary>
@@ -206,6 +241,7 @@ public sealed partial class Dispatcher(
             var (state, run, device) = (rows[key], runs[key.RunId], devices[key.DeviceId]);
             var workflow = JsonSerializer.Deserialize(state.CompiledWorkflow!, HarnessJsonContext.Default.WorkflowDefinition)!;
             var deadline = now + TaskBudget.Of(workflow, run, dispatch);
+            metrics.TaskLeased(now - state.UpdatedAt);
             state.Status = DeviceRunStatus.Dispatched;
             state.Attempt++;
             state.LeaseOwner = owner;
@@ -218,6 +254,9 @@ public sealed partial class Dispatcher(
         }
         return tasks;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId} handed back {Count} unstarted task(s); they are queued again")]
+    private static partial void LogReleased(ILogger logger, Guid agentId, int count);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Leased {Count} task(s) to agent {AgentId}")]
     private static partial void LogLeased(ILogger logger, Guid agentId, int count);

@@ -55,8 +55,9 @@ public static class NodesApi
         return TypedResults.Created($"{Routes.Agents}/{created.Agent.Id}", created);
     }
 
-    private static async Task<IResult> Heartbeat(HeartbeatRequest request, ClaimsPrincipal user, HeartbeatHandler handler, CancellationToken cancellationToken)
+    private static async Task<IResult> Heartbeat(HeartbeatRequest request, ClaimsPrincipal user, HeartbeatHandler handler, Metrics.HarnessMetrics metrics, CancellationToken cancellationToken)
     {
+        metrics.Heartbeat();
         var errors = HeartbeatValidation.Validate(request);
         if (errors.HasErrors)
         {

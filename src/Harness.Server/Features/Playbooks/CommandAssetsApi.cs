@@ -26,10 +26,14 @@ public static class CommandAssetsApi
         return app;
     }
 
-    private static async Task<Ok<List<CommandAssetView>>> List(HarnessDbContext db, CancellationToken cancellationToken)
+    private static async Task<Ok<List<CommandAssetView>>> List(HarnessDbContext db, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await ListAsync(db, cancellationToken));
+
+    /// <summary>Every command asset by name.</summary>
+    public static async Task<List<CommandAssetView>> ListAsync(HarnessDbContext db, CancellationToken cancellationToken)
     {
         var rows = await db.CommandAssets.AsNoTracking().OrderBy(a => a.Name).ToListAsync(cancellationToken);
-        return TypedResults.Ok(rows.Select(ToView).ToList());
+        return rows.Select(ToView).ToList();
     }
 
     private static async Task<Results<Ok<CommandAssetView>, ProblemHttpResult>> Get(Guid id, HarnessDbContext db, CancellationToken cancellationToken)
@@ -41,29 +45,39 @@ public static class CommandAssetsApi
     private static async Task<Results<Created<CommandAssetView>, ValidationProblem, ProblemHttpResult>> Create(
         CommandAssetRequest request, HarnessDbContext db, TimeProvider time, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        if (Validate(request) is { } problem)
+        var (view, invalid, conflict) = await CreateAsync(request, db, time, user.Actor(), cancellationToken);
+        return invalid is not null ? invalid.ToProblem()
+            : conflict is not null ? Problems.Conflict("name", conflict)
+            : TypedResults.Created($"{Routes.CommandAssets}/{view!.Id}", view);
+    }
+
+    /// <summary>Validates and saves a new command asset: the API's POST and the console's form both come here.</summary>
+    public static async Task<(CommandAssetView? Asset, ValidationErrors? Invalid, string? Conflict)> CreateAsync(
+        CommandAssetRequest request, HarnessDbContext db, TimeProvider time, string actor, CancellationToken cancellationToken)
+    {
+        if (Validate(request) is { } invalid)
         {
-            return problem;
+            return (null, invalid, null);
         }
         if (await db.CommandAssets.AnyAsync(a => a.Name == request.Name, cancellationToken))
         {
-            return Problems.Conflict("name", $"a command asset named '{request.Name}' exists; PUT {Routes.CommandAssets}/{{id}} to change it");
+            return (null, null, $"a command asset named '{request.Name}' exists; PUT {Routes.CommandAssets}/{{id}} to change it");
         }
         var now = time.GetUtcNow();
         var row = new CommandAssetEntity { Id = Guid.NewGuid(), Name = request.Name!, Steps = "[]", CreatedAt = now };
         Apply(row, request, now);
         db.CommandAssets.Add(row);
-        AuditLog.Record(db, now, user.Actor(), "command_asset.created", row.Name, new { id = row.Id });
+        AuditLog.Record(db, now, actor, "command_asset.created", row.Name, new { id = row.Id });
         await db.SaveChangesAsync(cancellationToken);
-        return TypedResults.Created($"{Routes.CommandAssets}/{row.Id}", ToView(row));
+        return (ToView(row), null, null);
     }
 
     private static async Task<Results<Ok<CommandAssetView>, ValidationProblem, ProblemHttpResult>> Update(
         Guid id, CommandAssetRequest request, HarnessDbContext db, TimeProvider time, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        if (Validate(request) is { } problem)
+        if (Validate(request) is { } invalid)
         {
-            return problem;
+            return invalid.ToProblem();
         }
         var row = await db.CommandAssets.SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
         if (row is null)
@@ -102,7 +116,7 @@ public static class CommandAssetsApi
         return TypedResults.NoContent();
     }
 
-    private static ValidationProblem? Validate(CommandAssetRequest request)
+    private static ValidationErrors? Validate(CommandAssetRequest request)
     {
         var errors = new ValidationErrors();
         WorkflowValidator.ValidateName(errors, "name", request.Name);
@@ -115,7 +129,7 @@ public static class CommandAssetsApi
                 errors.Add($"params.{key}", "a default must be a string, number or boolean");
             }
         }
-        return errors.HasErrors ? errors.ToProblem() : null;
+        return errors.HasErrors ? errors : null;
     }
 
     private static void Apply(CommandAssetEntity row, CommandAssetRequest request, DateTimeOffset now)

@@ -30,10 +30,14 @@ public static class PlaybooksApi
         return app;
     }
 
-    private static async Task<Ok<List<PlaybookView>>> List(HarnessDbContext db, CancellationToken cancellationToken)
+    private static async Task<Ok<List<PlaybookView>>> List(HarnessDbContext db, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await ListAsync(db, cancellationToken));
+
+    /// <summary>Every playbook by name.</summary>
+    public static async Task<List<PlaybookView>> ListAsync(HarnessDbContext db, CancellationToken cancellationToken)
     {
         var rows = await db.Playbooks.AsNoTracking().OrderBy(p => p.Name).ToListAsync(cancellationToken);
-        return TypedResults.Ok(rows.Select(ToView).ToList());
+        return rows.Select(ToView).ToList();
     }
 
     private static async Task<Results<Ok<PlaybookView>, ProblemHttpResult>> Get(Guid id, HarnessDbContext db, CancellationToken cancellationToken)
@@ -45,28 +49,38 @@ public static class PlaybooksApi
     private static async Task<Results<Created<PlaybookView>, ValidationProblem, ProblemHttpResult>> Create(
         PlaybookRequest request, HarnessDbContext db, TimeProvider time, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        if (await ValidateAsync(request, db, cancellationToken) is { } problem)
+        var (view, invalid, conflict) = await CreateAsync(request, db, time, user.Actor(), cancellationToken);
+        return invalid is not null ? invalid.ToProblem()
+            : conflict is not null ? Problems.Conflict("name", conflict)
+            : TypedResults.Created($"{Routes.Playbooks}/{view!.Id}", view);
+    }
+
+    /// <summary>Validates and saves a new playbook: the API's POST and the console's builder both come here.</summary>
+    public static async Task<(PlaybookView? Playbook, ValidationErrors? Invalid, string? Conflict)> CreateAsync(
+        PlaybookRequest request, HarnessDbContext db, TimeProvider time, string actor, CancellationToken cancellationToken)
+    {
+        if (await ValidateAsync(request, db, cancellationToken) is { } invalid)
         {
-            return problem;
+            return (null, invalid, null);
         }
         if (await db.Playbooks.AnyAsync(p => p.Name == request.Name, cancellationToken))
         {
-            return Problems.Conflict("name", $"a playbook named '{request.Name}' exists; PUT {Routes.Playbooks}/{{id}} to change it");
+            return (null, null, $"a playbook named '{request.Name}' exists; PUT {Routes.Playbooks}/{{id}} to change it");
         }
         var now = time.GetUtcNow();
-        var row = new PlaybookEntity { Id = Guid.NewGuid(), Name = request.Name!, Items = Serialize(request), CreatedBy = user.Actor(), CreatedAt = now, UpdatedAt = now };
+        var row = new PlaybookEntity { Id = Guid.NewGuid(), Name = request.Name!, Items = Serialize(request), CreatedBy = actor, CreatedAt = now, UpdatedAt = now };
         db.Playbooks.Add(row);
-        AuditLog.Record(db, now, user.Actor(), "playbook.created", row.Name, new { id = row.Id });
+        AuditLog.Record(db, now, actor, "playbook.created", row.Name, new { id = row.Id });
         await db.SaveChangesAsync(cancellationToken);
-        return TypedResults.Created($"{Routes.Playbooks}/{row.Id}", ToView(row));
+        return (ToView(row), null, null);
     }
 
     private static async Task<Results<Ok<PlaybookView>, ValidationProblem, ProblemHttpResult>> Update(
         Guid id, PlaybookRequest request, HarnessDbContext db, TimeProvider time, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        if (await ValidateAsync(request, db, cancellationToken) is { } problem)
+        if (await ValidateAsync(request, db, cancellationToken) is { } invalid)
         {
-            return problem;
+            return invalid.ToProblem();
         }
         var row = await db.Playbooks.SingleOrDefaultAsync(p => p.Id == id, cancellationToken);
         if (row is null)
@@ -141,7 +155,7 @@ public static class PlaybooksApi
 
     public static long NewSeed() => RandomNumberGenerator.GetInt32(int.MaxValue);
 
-    private static async Task<ValidationProblem?> ValidateAsync(PlaybookRequest request, HarnessDbContext db, CancellationToken cancellationToken)
+    private static async Task<ValidationErrors?> ValidateAsync(PlaybookRequest request, HarnessDbContext db, CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors();
         WorkflowValidator.ValidateName(errors, "name", request.Name);
@@ -179,7 +193,7 @@ public static class PlaybooksApi
                 }
             }
         }
-        return errors.HasErrors ? errors.ToProblem() : null;
+        return errors.HasErrors ? errors : null;
     }
 
     private static string Serialize(PlaybookRequest request) =>

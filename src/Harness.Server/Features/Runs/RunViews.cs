@@ -3,6 +3,7 @@ using Harness.Contracts;
 using Harness.Contracts.Runs;
 using Harness.Server.Data;
 using Harness.Server.Data.Entities;
+using Harness.Server.Http;
 using Microsoft.EntityFrameworkCore;
 
 namespace Harness.Server.Features.Runs;
@@ -57,6 +58,35 @@ public static class RunViews
         var target = JsonSerializer.Deserialize(run.Target, RunJson.Default.RunTarget)!;
         var vars = JsonSerializer.Deserialize(run.Vars, RunJson.Default.DictionaryStringString)!;
         return new RunDetail(summary, target, vars, devices);
+    }
+
+    /// <summary>One page of runs, newest first, as the API and the console list them.</summary>
+    public static async Task<Page<RunSummary>> PageAsync(
+        HarnessDbContext db, PageRequest page, string? status, Guid? workflowId, Guid? playbookId, CancellationToken cancellationToken)
+    {
+        var query = db.Runs.AsNoTracking();
+        if (status is not null)
+        {
+            query = query.Where(r => r.Status == status);
+        }
+        if (workflowId is not null)
+        {
+            query = query.Where(r => r.WorkflowId == workflowId);
+        }
+        if (playbookId is not null)
+        {
+            query = query.Where(r => r.PlaybookId == playbookId);
+        }
+        if (page.After is { } after)
+        {
+            var at = after.CreatedAt;
+            var id = after.Id;
+            query = query.Where(r => r.CreatedAt < at || (r.CreatedAt == at && r.Id.CompareTo(id) < 0));
+        }
+        var rows = await query.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id).Take(page.Take + 1).ToListAsync(cancellationToken);
+        var next = page.Trim(rows, r => (r.CreatedAt, r.Id));
+        var summaries = await RunViews.SummariesAsync(db, rows, cancellationToken);
+        return new Page<RunSummary>(summaries, next);
     }
 
     public static ArtifactView ToView(ArtifactEntity a) =>

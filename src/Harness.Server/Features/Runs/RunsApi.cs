@@ -24,9 +24,13 @@ public static class RunsApi
     }
 
     private static async Task<Results<Created<RunCreatedResponse>, ValidationProblem>> Create(
-        CreateRunRequest request, RunFactory factory, ClaimsPrincipal user, CancellationToken cancellationToken)
+        CreateRunRequest request, RunFactory factory, Metrics.HarnessMetrics metrics, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         var (created, errors) = await factory.CreateAsync(request, user.Actor(), cancellationToken);
+        if (created is not null)
+        {
+            metrics.RunCreated();
+        }
         return created is null ? errors!.ToProblem() : TypedResults.Created($"{Routes.Runs}/{created.RunId}", created);
     }
 
@@ -43,29 +47,7 @@ public static class RunsApi
         {
             return errors.ToProblem();
         }
-        var query = db.Runs.AsNoTracking();
-        if (status is not null)
-        {
-            query = query.Where(r => r.Status == status);
-        }
-        if (workflowId is not null)
-        {
-            query = query.Where(r => r.WorkflowId == workflowId);
-        }
-        if (playbookId is not null)
-        {
-            query = query.Where(r => r.PlaybookId == playbookId);
-        }
-        if (page.After is { } after)
-        {
-            var at = after.CreatedAt;
-            var id = after.Id;
-            query = query.Where(r => r.CreatedAt < at || (r.CreatedAt == at && r.Id.CompareTo(id) < 0));
-        }
-        var rows = await query.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id).Take(page.Take + 1).ToListAsync(cancellationToken);
-        var next = page.Trim(rows, r => (r.CreatedAt, r.Id));
-        var summaries = await RunViews.SummariesAsync(db, rows, cancellationToken);
-        return TypedResults.Ok(new Page<RunSummary>(summaries, next));
+        return TypedResults.Ok(await RunViews.PageAsync(db, page, status, workflowId, playbookId, cancellationToken));
     }
 
     private static async Task<Results<Ok<RunDetail>, ProblemHttpResult>> Get(Guid runId, HarnessDbContext db, CancellationToken cancellationToken)
@@ -77,41 +59,10 @@ public static class RunsApi
     private static async Task<Results<Ok<RunSummary>, ProblemHttpResult>> Cancel(
         Guid runId, HarnessDbContext db, TimeProvider time, DispatchSignal signal, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        await using (var transaction = await db.BeginLockedTransactionAsync(HarnessLock.Dispatch, cancellationToken))
-        {
-            var run = await db.Runs.SingleOrDefaultAsync(r => r.Id == runId, cancellationToken);
-            if (run is null)
-            {
-                return NotFound(runId);
-            }
-            if (RunStatus.IsTerminal(run.Status))
-            {
-                return Problems.Conflict("run_id", $"run {runId} has already ended ({run.Status})");
-            }
-            var now = time.GetUtcNow();
-            var open = await db.RunDeviceStates.Where(s => s.RunId == runId).ToListAsync(cancellationToken);
-            foreach (var state in open.Where(s => !DeviceRunStatus.IsTerminal(s.Status)))
-            {
-                state.Status = DeviceRunStatus.Cancelled;
-                state.FailureReason = FailureReasons.Cancelled;
-                state.FinishedAt = now;
-                state.UpdatedAt = now;
-                // No owner: the agent holding it is told to stop at its next pull.
-                state.LeaseOwner = null;
-                state.LeaseExpiresAt = null;
-            }
-            run.Status = RunStatus.Cancelled;
-            run.FinishedAt = now;
-            run.LastErrorMessage = $"cancelled by {user.Actor()}";
-            AuditLog.Record(db, now, user.Actor(), "run.cancelled", runId.ToString());
-            await db.SaveChangesAsync(cancellationToken);
-            RunProgress.Apply(run, (await RunProgress.CountAsync(db, [runId], cancellationToken))[runId]);
-            await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-        }
-        signal.Notify();
-        var summaries = await RunViews.SummariesAsync(db, [await db.Runs.AsNoTracking().SingleAsync(r => r.Id == runId, cancellationToken)], cancellationToken);
-        return TypedResults.Ok(summaries[0]);
+        var (summary, conflict) = await RunCancellation.CancelAsync(db, time, signal, runId, user.Actor(), cancellationToken);
+        return summary is not null ? TypedResults.Ok(summary)
+            : conflict is not null ? Problems.Conflict("run_id", conflict)
+            : NotFound(runId);
     }
 
     private static ProblemHttpResult NotFound(Guid runId) => Problems.NotFound($"run_id: no run '{runId}'");

@@ -36,34 +36,48 @@ public static class ScansApi
         {
             return errors.ToProblem();
         }
+        var (scans, invalid) = await RequestAsync(db, time, signal, request?.NodeId, user.Actor(), cancellationToken);
+        return invalid is not null ? invalid.ToProblem() : TypedResults.Ok(scans!);
+    }
+
+    /// <summary>Asks one node (or every device node) to scan: the API's POST and the console's scan button.</summary>
+    public static async Task<(List<ScanJobView>? Scans, ValidationErrors? Invalid)> RequestAsync(
+        HarnessDbContext db, TimeProvider time, DispatchSignal signal, string? nodeId, string actor, CancellationToken cancellationToken)
+    {
+        var errors = new ValidationErrors();
+        var request = new ScanRequest(nodeId);
         // Without a node_id, every node that drives devices is scanned.
-        var agents = request?.NodeId is { } node
+        var agents = request.NodeId is { } node
             ? await db.Agents.AsNoTracking().Where(a => a.Name == node).ToListAsync(cancellationToken)
             : await db.Agents.AsNoTracking().Where(a => a.Runtimes.Contains("devices")).ToListAsync(cancellationToken);
-        if (request?.NodeId is not null && agents.Count == 0)
+        if (request.NodeId is not null && agents.Count == 0)
         {
             errors.Add("node_id", $"no node '{request.NodeId}'");
-            return errors.ToProblem();
+            return (null, errors);
         }
         var now = time.GetUtcNow();
-        var scans = agents.Select(a => new ScanJobEntity { Id = Guid.NewGuid(), AgentId = a.Id, Status = ScanStatus.Pending, RequestedBy = user.Actor(), RequestedAt = now }).ToList();
+        var scans = agents.Select(a => new ScanJobEntity { Id = Guid.NewGuid(), AgentId = a.Id, Status = ScanStatus.Pending, RequestedBy = actor, RequestedAt = now }).ToList();
         db.ScanJobs.AddRange(scans);
         foreach (var scan in scans)
         {
             ScanJobsMirror.Add(db, scan, agents.Single(a => a.Id == scan.AgentId).Name);
         }
-        AuditLog.Record(db, now, user.Actor(), "scan.requested", request?.NodeId ?? "*", new { scans = scans.Count });
+        AuditLog.Record(db, now, actor, "scan.requested", request.NodeId ?? "*", new { scans = scans.Count });
         await db.SaveChangesAsync(cancellationToken);
         signal.Notify();
         var names = agents.ToDictionary(a => a.Id, a => a.Name);
-        return TypedResults.Ok(await ViewsAsync(db, scans, names, cancellationToken));
+        return (await ViewsAsync(db, scans, names, cancellationToken), null);
     }
 
-    private static async Task<Ok<List<ScanJobView>>> List(HarnessDbContext db, CancellationToken cancellationToken)
+    private static async Task<Ok<List<ScanJobView>>> List(HarnessDbContext db, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await RecentAsync(db, cancellationToken));
+
+    /// <summary>The 100 most recent scans, newest first.</summary>
+    public static async Task<List<ScanJobView>> RecentAsync(HarnessDbContext db, CancellationToken cancellationToken)
     {
         var scans = await db.ScanJobs.AsNoTracking().OrderByDescending(s => s.RequestedAt).Take(100).ToListAsync(cancellationToken);
         var names = await db.Agents.AsNoTracking().ToDictionaryAsync(a => a.Id, a => a.Name, cancellationToken);
-        return TypedResults.Ok(await ViewsAsync(db, scans, names, cancellationToken));
+        return await ViewsAsync(db, scans, names, cancellationToken);
     }
 
     private static async Task<Results<Ok<ScanJobView>, ProblemHttpResult>> Get(Guid scanId, HarnessDbContext db, CancellationToken cancellationToken)

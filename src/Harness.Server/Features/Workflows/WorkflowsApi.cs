@@ -69,7 +69,11 @@ public static class WorkflowsApi
         return TypedResults.Created($"{Routes.Workflows}/{entity.Id}/versions/{next}", new WorkflowCreatedResponse(entity.Id, entity.Name, next));
     }
 
-    private static async Task<Ok<List<WorkflowView>>> List(HarnessDbContext db, string? name, CancellationToken cancellationToken)
+    private static async Task<Ok<List<WorkflowView>>> List(HarnessDbContext db, string? name, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await ListAsync(db, name, cancellationToken));
+
+    /// <summary>Every workflow (or the one named) with its latest version, by name.</summary>
+    public static async Task<List<WorkflowView>> ListAsync(HarnessDbContext db, string? name, CancellationToken cancellationToken)
     {
         var query = db.Workflows.AsNoTracking();
         if (!string.IsNullOrEmpty(name))
@@ -87,7 +91,7 @@ public static class WorkflowsApi
             })
             .OrderBy(v => v.Name, StringComparer.Ordinal)
             .ToList();
-        return TypedResults.Ok(views);
+        return views;
     }
 
     private static async Task<Results<Ok<WorkflowVersionView>, ProblemHttpResult>> GetLatest(string workflow, HarnessDbContext db, CancellationToken cancellationToken)

@@ -26,6 +26,13 @@ public sealed class RuntimeKeys(IOptions<HarnessServerOptions> options)
         return Derive(secret, agentId);
     }
 
+    /// <summary>The AES-256 key sandbox job secrets are sealed under; derived from the same shared secret, so every replica can open them.</summary>
+    public async Task<byte[]> JobSecretsKeyAsync(HarnessDbContext db, CancellationToken cancellationToken)
+    {
+        var secret = _secret ??= await LoadSecretAsync(db, cancellationToken);
+        return HMACSHA256.HashData(secret, "harness job secrets v1"u8);
+    }
+
     public static string Derive(byte[] secret, Guid agentId)
     {
         var mac = HMACSHA256.HashData(secret, Encoding.UTF8.GetBytes(agentId.ToString("D")));

@@ -1,4 +1,5 @@
 using Harness.Contracts.Agents;
+using Harness.Contracts.Jobs;
 using Harness.Contracts.Runtime;
 using Harness.Contracts.Workspaces;
 using Harness.Server.Data;
@@ -153,9 +154,9 @@ public sealed partial class WorkspaceReconciler(
     private static async Task FailJobsAsync(HarnessDbContext db, WorkspaceEntity workspace, string reason, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var id = workspace.Id.ToString("D");
-        foreach (var job in await db.Jobs.Where(j => j.WorkspaceId == id && j.Status == JobStatuses.Running).ToListAsync(cancellationToken))
+        foreach (var job in await db.Jobs.Where(j => j.WorkspaceId == id && j.Status == JobStatusNames.Running).ToListAsync(cancellationToken))
         {
-            job.Status = JobStatuses.Failed;
+            job.Status = JobStatusNames.Failed;
             job.FinishedAt = now;
             job.LastErrorMessage = reason;
         }

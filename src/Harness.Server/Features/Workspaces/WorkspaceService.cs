@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Harness.Client;
+using Harness.Contracts.Jobs;
 using Harness.Contracts.Runtime;
 using Harness.Contracts.Workspaces;
 using Harness.Server.Data;
@@ -226,7 +227,7 @@ public sealed partial class WorkspaceService(
             CreatedAt = now,
         };
         archive.StoragePath = WorkspaceArchives.StoragePath(workspace.Id, archive.Id);
-        var job = NewJob(JobTypes.Archive, workspace, agent, archive.Id, actor, now);
+        var job = NewJob(JobTypeNames.Archive, workspace, agent, archive.Id, actor, now);
         archive.JobId = job.Id;
         db.WorkspaceArchives.Add(archive);
         db.Jobs.Add(job);
@@ -304,7 +305,7 @@ public sealed partial class WorkspaceService(
             workspace.ErrorFromHealthCheck = false;
             workspace.UpdatedAt = now;
             archive.RestoreAgentId = agent.Id;
-            job = NewJob(JobTypes.Restore, workspace, agent, archive.Id, actor, now);
+            job = NewJob(JobTypeNames.Restore, workspace, agent, archive.Id, actor, now);
             db.Jobs.Add(job);
             AuditLog.Record(db, now, actor, "workspace.restore", workspace.Name, new { workspace_id = workspace.Id, agent = agent.Name, archive_id = archive.Id, start });
             await db.SaveChangesAsync(cancellationToken);
@@ -490,7 +491,7 @@ public sealed partial class WorkspaceService(
     {
         Id = Guid.CreateVersion7(now),
         Type = type,
-        Status = JobStatuses.Running,
+        Status = JobStatusNames.Running,
         AgentId = agent.Id,
         WorkspaceId = workspace.Id.ToString("D"),
         Spec = JsonSerializer.Serialize(new Dictionary<string, string> { ["workspace"] = workspace.Name, ["archive_id"] = archiveId.ToString("D") }),
@@ -503,13 +504,13 @@ public sealed partial class WorkspaceService(
     private async Task FinishJobAsync(JobEntity job, WorkspaceOutcome outcome, object result, CancellationToken cancellationToken)
     {
         var ok = outcome.Workspace is { } ws && ws.LastErrorMessage is null
-            && ws.Status is not WorkspaceStatus.Error && !(job.Type == JobTypes.Restore && ws.Status == WorkspaceStatus.Archived);
+            && ws.Status is not WorkspaceStatus.Error && !(job.Type == JobTypeNames.Restore && ws.Status == WorkspaceStatus.Archived);
         await db.Entry(job).ReloadAsync(cancellationToken);
-        if (job.Status != JobStatuses.Running)
+        if (job.Status != JobStatusNames.Running)
         {
             return;
         }
-        job.Status = ok ? JobStatuses.Succeeded : JobStatuses.Failed;
+        job.Status = ok ? JobStatusNames.Succeeded : JobStatusNames.Failed;
         job.FinishedAt = time.GetUtcNow();
         job.LastErrorMessage = ok ? null : outcome.Workspace?.LastErrorMessage ?? "the workspace was removed during the job";
         job.Result = JsonSerializer.Serialize(result, JobJson.Options);
@@ -544,19 +545,6 @@ public sealed partial class WorkspaceService(
 
 /// <summary>A workspace operation that cannot go on, with the reason a user reads.</summary>
 public sealed class WorkspaceOperationException(string message) : Exception(message);
-
-public static class JobTypes
-{
-    public const string Archive = "archive";
-    public const string Restore = "restore";
-}
-
-public static class JobStatuses
-{
-    public const string Running = "running";
-    public const string Succeeded = "succeeded";
-    public const string Failed = "failed";
-}
 
 public static class WorkspaceArchives
 {

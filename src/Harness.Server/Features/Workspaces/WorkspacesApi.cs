@@ -72,20 +72,30 @@ public static class WorkspacesApi
         {
             return errors.ToProblem();
         }
-        var query = db.Workspaces.AsNoTracking();
-        if (status is not null)
-        {
-            query = query.Where(w => w.Status == status);
-        }
+        Guid? agentId = null;
         if (agent is not null)
         {
-            var agentId = Guid.TryParse(agent, out var parsed)
+            agentId = Guid.TryParse(agent, out var parsed)
                 ? parsed
                 : await db.Agents.Where(a => a.Name == agent).Select(a => (Guid?)a.Id).SingleOrDefaultAsync(cancellationToken);
             if (agentId is null)
             {
                 return Problems.Field(StatusCodes.Status404NotFound, "Not found", "agent", $"no agent '{agent}'");
             }
+        }
+        return TypedResults.Ok(await PageAsync(db, page, status, agentId, cancellationToken));
+    }
+
+    /// <summary>One page of workspaces, newest first, as the API and the console list them.</summary>
+    public static async Task<Page<WorkspaceView>> PageAsync(HarnessDbContext db, PageRequest page, string? status, Guid? agentId, CancellationToken cancellationToken)
+    {
+        var query = db.Workspaces.AsNoTracking();
+        if (status is not null)
+        {
+            query = query.Where(w => w.Status == status);
+        }
+        if (agentId is not null)
+        {
             query = query.Where(w => w.AgentId == agentId);
         }
         if (page.After is { } after)
@@ -97,7 +107,7 @@ public static class WorkspacesApi
         var rows = await query.OrderByDescending(w => w.CreatedAt).ThenByDescending(w => w.Id).Take(page.Take + 1).ToListAsync(cancellationToken);
         var next = page.Trim(rows, w => (w.CreatedAt, w.Id));
         var names = await AgentNamesAsync(db, rows, cancellationToken);
-        return TypedResults.Ok(new Page<WorkspaceView>(rows.Select(w => w.ToView(w.AgentId is { } a ? names.GetValueOrDefault(a) : null)).ToList(), next));
+        return new Page<WorkspaceView>(rows.Select(w => w.ToView(w.AgentId is { } a ? names.GetValueOrDefault(a) : null)).ToList(), next);
     }
 
     private static async Task<IResult> Get(string workspace, WorkspaceService service, HarnessDbContext db, CancellationToken cancellationToken)

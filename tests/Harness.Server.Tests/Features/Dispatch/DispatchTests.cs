@@ -1,3 +1,6 @@
+using System.Net.Http.Json;
+using Harness.Contracts;
+using Harness.Contracts.Dispatch;
 using Harness.Contracts.Runs;
 using Harness.Server.Features.Dispatch;
 using Harness.Server.Tests.Features.Runs;
@@ -33,6 +36,28 @@ public abstract class DispatchTests(string provider) : RunTest(provider)
         Assert.Empty((await PullAsync(key, 10, [.. first.Tasks.Select(Ref), .. second.Tasks.Select(Ref)])).Tasks);
         var detail = await GetRunAsync(run.RunId);
         Assert.All(detail.Devices, d => Assert.Equal(DeviceRunStatus.Dispatched, d.Status));
+    }
+
+    [Fact]
+    public async Task Release_QueuesUnstartedTasksAgainAtOnce_AndLeavesStartedOnesAlone()
+    {
+        var key = await FarmAsync("PC-01", 3);
+        var workflow = await PushAsync(Capture);
+        var run = await RunAsync(workflow.WorkflowId);
+        var tasks = (await PullAsync(key, 3)).Tasks;
+        await CallbackAsync(key, Status(tasks[0], DeviceRunStatus.Preflight));
+
+        using var agent = Server.Agent(key);
+        var response = await agent.PostAsJsonAsync(Routes.NodesRelease, new ReleaseRequest([.. tasks.Select(Ref)]), HarnessJsonContext.Default.ReleaseRequest);
+        response.EnsureSuccessStatusCode();
+
+        Assert.Equal(2, (await response.Content.ReadFromJsonAsync(HarnessJsonContext.Default.ReleaseResponse))!.Released);
+        var detail = await GetRunAsync(run.RunId);
+        Assert.Equal([DeviceRunStatus.Preflight, DeviceRunStatus.Queued, DeviceRunStatus.Queued], detail.Devices.OrderBy(d => d.DeviceId).Select(d => d.Status));
+        // Queued again, they are leased at the next pull (here to the same agent, at the next attempt).
+        var again = (await PullAsync(key, 3, [Ref(tasks[0])])).Tasks;
+        Assert.Equal([tasks[1].DeviceId, tasks[2].DeviceId], again.Select(t => t.DeviceId));
+        Assert.All(again, t => Assert.Equal(2, t.Attempt));
     }
 
     [Fact]
