@@ -11,7 +11,21 @@ internal sealed partial class BadRequestExceptionHandler(IProblemDetailsService 
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
-        if (exception is not BadHttpRequestException bad || context.Response.HasStarted)
+        if (context.Response.HasStarted)
+        {
+            return false;
+        }
+        if (IsUnknownCharset(exception))
+        {
+            // The JSON reader throws a plain InvalidOperationException for a charset it cannot decode; it is the client's mistake, not ours.
+            exception = new BadHttpRequestException("unknown charset", StatusCodes.Status415UnsupportedMediaType, exception);
+        }
+        if (IsNulCharacter(exception))
+        {
+            // PostgreSQL text cannot hold U+0000 (SQLite can); a NUL in a name or filter is the client's mistake, not a server fault.
+            exception = new BadHttpRequestException("NUL character", StatusCodes.Status400BadRequest, exception);
+        }
+        if (exception is not BadHttpRequestException bad)
         {
             return false;
         }
@@ -46,7 +60,14 @@ internal sealed partial class BadRequestExceptionHandler(IProblemDetailsService 
         }
         if (bad.StatusCode == StatusCodes.Status415UnsupportedMediaType)
         {
-            return ("content-type", "must be application/json");
+            return ("content-type", bad.InnerException is InvalidOperationException
+                ? "has a charset the server cannot decode; send application/json in UTF-8"
+                : "must be application/json");
+        }
+        if (bad.Message == "NUL character")
+        {
+            var inQuery = context.Request.QueryString.Value?.Contains("%00", StringComparison.Ordinal) == true;
+            return (inQuery ? "query" : "body", "text must not contain the NUL character (U+0000)");
         }
         if (FindJsonException(bad) is { } json)
         {
@@ -76,6 +97,24 @@ internal sealed partial class BadRequestExceptionHandler(IProblemDetailsService 
         }
         return null;
     }
+
+    private static bool IsNulCharacter(Exception exception)
+    {
+        for (Exception? e = exception; e is not null; e = e.InnerException)
+        {
+            // 22021 character_not_in_repertoire: what PostgreSQL answers to a string with U+0000 in it.
+            if (e is System.Data.Common.DbException { SqlState: "22021" })
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static bool IsUnknownCharset(Exception exception) =>
+        exception is InvalidOperationException { InnerException: ArgumentException } invalid
+        && invalid.Message.Contains("charset", StringComparison.Ordinal)
+        && invalid.StackTrace?.Contains("HttpRequestJsonExtensions", StringComparison.Ordinal) == true;
 
     /// <summary><c>$.devices[2].state</c> → <c>devices[2].state</c>; the document itself is <c>body</c>.</summary>
     internal static string FieldFromPath(string? path)

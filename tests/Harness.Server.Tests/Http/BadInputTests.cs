@@ -77,6 +77,19 @@ public abstract class BadInputTests(string provider) : ApiTest(provider)
     }
 
     [Fact]
+    public async Task Post_WithUnknownCharset_Returns415NamingContentType_Not500()
+    {
+        var agent = await RegisterAgentAsync("PC-01");
+        using var client = Server.Agent(agent.ApiKey);
+        var content = RawJson("{}");
+        content.Headers.ContentType!.CharSet = "ebcdic";
+
+        var response = await client.PostAsync(Routes.NodesHeartbeat, content);
+
+        await AssertProblemAsync(response, HttpStatusCode.UnsupportedMediaType, "content-type");
+    }
+
+    [Fact]
     public async Task Post_WithoutBody_Returns400NamingBody()
     {
         using var admin = Server.Operator();
