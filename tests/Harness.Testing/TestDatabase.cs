@@ -27,7 +27,8 @@ public sealed class TestDatabase : IAsyncDisposable
     public string Provider { get; }
     public string ConnectionString { get; }
 
-    public static async Task<TestDatabase> CreateAsync(string provider)
+    /// <param name="postgresAdmin">A cluster other than HARNESS_TEST_POSTGRES's (a test's own <see cref="PrivatePostgres"/>).</param>
+    public static async Task<TestDatabase> CreateAsync(string provider, string? postgresAdmin = null)
     {
         if (provider == DatabaseOptions.Sqlite)
         {
@@ -36,7 +37,7 @@ public sealed class TestDatabase : IAsyncDisposable
             var file = Path.Combine(directory, $"{Guid.NewGuid():N}.db");
             return new TestDatabase(provider, $"Data Source={file}", null, null, file);
         }
-        var admin = PostgresAdminConnectionString();
+        var admin = postgresAdmin ?? PostgresAdminConnectionString();
         var name = $"harness_test_{Guid.NewGuid():N}";
         await using (var connection = new NpgsqlConnection(admin))
         {

@@ -26,11 +26,11 @@ public sealed partial class Farm : IAsyncDisposable
     private TestDatabase _database = null!;
     private string _agentLogFormat = "text";
 
-    private Farm(Dictionary<string, string?> server, Dictionary<string, string?> agent)
+    private Farm(Dictionary<string, string?> server, Dictionary<string, string?> agent, int? serverPort)
     {
         _serverEnvironment = server;
         _agentEnvironment = agent;
-        Url = $"http://127.0.0.1:{HarnessProcess.FreePort()}";
+        Url = $"http://127.0.0.1:{serverPort ?? HarnessProcess.FreePort()}";
         VendorUrl = $"ws://127.0.0.1:{HarnessProcess.FreePort()}";
         Http = new HttpClient { BaseAddress = new Uri(Url) };
         Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
@@ -48,12 +48,15 @@ public sealed partial class Farm : IAsyncDisposable
     /// <summary>Devices the simulator was told to break, by fault (<c>offline</c>, <c>unresponsive</c> …).</summary>
     public Dictionary<string, List<string>> Faults { get; } = [];
 
-    /// <summary>Starts the three processes and waits until the agent reports every device.</summary>
+    /// <summary>
+    /// Starts the three processes and waits until the agent reports every device. <paramref name="serverPort"/>
+    /// fixes the server's port (for a proxy in front of it); <paramref name="postgresAdmin"/> puts the database on a cluster of the test's own.
+    /// </summary>
     public static async Task<Farm> StartAsync(int devices, string[] simulatorArgs, Dictionary<string, string?>? server = null, Dictionary<string, string?>? agent = null,
-        string agentLogFormat = "text")
+        string agentLogFormat = "text", int? serverPort = null, string? postgresAdmin = null)
     {
-        var farm = new Farm(server ?? [], agent ?? []) { _agentLogFormat = agentLogFormat };
-        farm._database = await TestDatabase.CreateAsync(Providers.Postgres);
+        var farm = new Farm(server ?? [], agent ?? [], serverPort) { _agentLogFormat = agentLogFormat };
+        farm._database = await TestDatabase.CreateAsync(Providers.Postgres, postgresAdmin);
         farm.Simulator = HarnessProcess.Start(["devicesim", "--devices", devices.ToString(), "--url", farm.VendorUrl, .. simulatorArgs]);
         await farm.Simulator.WaitForLineAsync(l => l.Contains("Ctrl-C stops it", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
         foreach (Match m in FaultLine().Matches(farm.Simulator.Output))
