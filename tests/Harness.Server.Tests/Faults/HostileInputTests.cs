@@ -129,11 +129,8 @@ public abstract class HostileInputTests(string provider, ITestOutputHelper outpu
         var targets = new List<Target>();
         foreach (var endpoint in source.Endpoints.OfType<RouteEndpoint>())
         {
-            var methods = endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods;
-            if (methods is null || methods.Count == 0)
-            {
-                continue;
-            }
+            // A route with no method (the workspace proxy's catch-all) answers any method: try the two that matter.
+            var methods = endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods is { Count: > 0 } m ? m : ["GET", "POST"];
             var agent = endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>().Any(a => a.Policy == HarnessAuth.AgentPolicy);
             var pattern = "/" + (endpoint.RoutePattern.RawText ?? "").TrimStart('/');
             var parameters = endpoint.RoutePattern.Parameters.Select(p => p.Name).ToList();
