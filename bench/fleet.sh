@@ -82,7 +82,7 @@ mkdir -p docs/images
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
 machine="- Machine: $(nproc) cores ($cpu), $(free -g | awk '/Mem:/ {print $2}') GiB, $(. /etc/os-release; echo "$PRETTY_NAME"), .NET $(dotnet --version), PostgreSQL $pg_version (private cluster, fsync off)"
 today=$(date -u +%Y-%m-%d)
-contention="The machine is shared: other builds and tests ran at the same time, so CPU figures carry that noise; server, PostgreSQL and the load tool share the 2 cores."
+contention() { echo "The machine is shared: other sessions' builds, tests and benchmarks ran at the same time (load average $(cut -d' ' -f1-3 /proc/loadavg) when this section was written, on 2 cores), so absolute latencies and CPU shares carry that noise; server, PostgreSQL and the load tool share the cores too."; }
 
 # write_section NAME FILE: replaces (or appends) "## NAME" in docs/benchmarks.md.
 write_section() {
@@ -141,7 +141,7 @@ EOF
     echo
     echo "![Pickup latency CDF](images/bench-pickup-cdf.png)"
     echo
-    echo "$contention"
+    contention
   } >"$work/section-pickup.md"
   write_section "Pickup latency" "$work/section-pickup.md"
 fi
@@ -221,7 +221,7 @@ EOF
     echo
     echo "![Idle cost](images/bench-idle.png)"
     echo
-    echo "$contention"
+    contention
   } >"$work/section-idle.md"
   write_section "Idle cost" "$work/section-idle.md"
 fi
@@ -229,17 +229,19 @@ fi
 if want fleet; then
   echo "==> Fleet: steps $FLEET_STEPS agents × $FLEET_DEVICES devices, $FLEET_SECONDS s each"
   : >"$work/fleet.txt"
-  for n in $FLEET_STEPS; do
-    start_server
-    fleet fleet --agents "$n" --devices "$FLEET_DEVICES" --seconds "$FLEET_SECONDS" --hb-sec 5 --dashboards "$FLEET_DASHBOARDS" \
-      --dash-sec "$FLEET_DASH_SEC" --runs-per-sec "$FLEET_RUNS_PER_SEC" --server-pid "$server_pid" | tee -a "$work/fleet.txt" || true
-    stop_server
-  done
   verdict() {
     awk -v c="$(field server_cpu_pct "$1")" -v h="$(field hb_p99_ms "$1")" -v s="$(field status_p99_ms "$1")" -v d="$(field dash_p99_ms "$1")" -v v="$(field devices_p99_ms "$1")" \
       -v e="$(( $(field hb_errors "$1") + $(field status_errors "$1") + $(field dash_errors "$1") + $(field devices_errors "$1") ))" \
       'BEGIN { print (c <= 50 && h <= 100 && s <= 100 && d <= 100 && v <= 100 && e == 0) ? "holds" : "fails" }'
   }
+  for n in $FLEET_STEPS; do
+    start_server
+    fleet fleet --agents "$n" --devices "$FLEET_DEVICES" --seconds "$FLEET_SECONDS" --hb-sec 5 --dashboards "$FLEET_DASHBOARDS" \
+      --dash-sec "$FLEET_DASH_SEC" --runs-per-sec "$FLEET_RUNS_PER_SEC" --server-pid "$server_pid" | tee -a "$work/fleet.txt" || true
+    stop_server
+    # FLEET_STOP_AFTER_FAIL=1: larger steps are not tried once one fails (the answer is known by then).
+    if [ "${FLEET_STOP_AFTER_FAIL:-0}" = 1 ] && [ "$(verdict "$(tail -n 1 "$work/fleet.txt")")" = fails ]; then break; fi
+  done
   largest="none"; first_fail="none"
   while read -r l; do
     if [ "$(verdict "$l")" = holds ]; then [ "$first_fail" = none ] && largest=$(field agents "$l"); elif [ "$first_fail" = none ]; then first_fail=$(field agents "$l"); fi
@@ -267,7 +269,7 @@ EOF
     echo "a warm-up, fresh database per step; server CPU from /proc (utime + stime) as a share of both cores."
     echo
     echo "$machine"
-    echo "- Command: \`FLEET_STEPS=\"$FLEET_STEPS\" FLEET_SECONDS=$FLEET_SECONDS bench/fleet.sh fleet\`"
+    echo "- Command: \`FLEET_STEPS=\"$FLEET_STEPS\" FLEET_SECONDS=$FLEET_SECONDS FLEET_STOP_AFTER_FAIL=${FLEET_STOP_AFTER_FAIL:-0} bench/fleet.sh fleet\`"
     echo "- Date: $today"
     echo
     echo "| agents | devices | server CPU % | load tool CPU % | heartbeats/s | heartbeat p50 / p99 ms | dashboard p99 ms | nodes/status p50 / p99 ms | devices p50 / p99 ms | pull p99 ms | tasks/s | errors | verdict |"
@@ -281,7 +283,7 @@ EOF
     echo
     echo "![Fleet p99 and CPU](images/bench-fleet.png)"
     echo
-    echo "$contention"
+    contention
   } >"$work/section-fleet.md"
   write_section "Fleet" "$work/section-fleet.md"
 fi
@@ -359,7 +361,7 @@ PY
     echo "200 ms; CPU is the agent's utime + stime from /proc over the round, divided by its tasks."
     echo
     echo "$machine"
-    echo "- Command: \`ROUNDS=$ROUNDS bench/fleet.sh footprint\`"
+    echo "- Command: \`ROUNDS=$ROUNDS FOOTPRINT_RUNS=$FOOTPRINT_RUNS bench/fleet.sh footprint\`"
     echo "- Date: $today"
     echo
     echo "| round | tasks | succeeded | wall s | tasks/s | CPU ms / task | agent CPU % of a core | RSS median MiB | RSS peak MiB |"
@@ -371,7 +373,7 @@ PY
     echo "Median CPU per device task: **$cpt ms**; steady RSS while working (median of rounds): **$rssm MiB**;"
     echo "peak RSS over the whole run: **$(field rss_peak_all_mib "$tail_line") MiB**; RSS 10 s after the last round: $(field rss_after_mib "$tail_line") MiB."
     echo
-    echo "$contention"
+    contention
   } >"$work/section-footprint.md"
   write_section "Agent footprint" "$work/section-footprint.md"
 fi
