@@ -279,7 +279,11 @@ EOF
     done <"$work/fleet.txt"
     echo
     echo "Targets: server CPU ≤ 50% of 2 cores, p99 of heartbeat, status and dashboard ≤ 100 ms."
-    echo "**Largest fleet that holds: $largest agents** ($( [ "$largest" = none ] && echo 0 || echo $((largest * FLEET_DEVICES)) ) devices); first that fails: $first_fail."
+    if [ "$largest" = none ]; then
+      echo "**Largest fleet that holds: none of the steps tried**; the first that fails is the smallest, $first_fail agents ($((first_fail * FLEET_DEVICES)) devices)."
+    else
+      echo "**Largest fleet that holds: $largest agents** ($((largest * FLEET_DEVICES)) devices); first that fails: $first_fail."
+    fi
     echo
     echo "![Fleet p99 and CPU](images/bench-fleet.png)"
     echo
