@@ -252,7 +252,7 @@ set terminal png size 800,450
 set output "docs/images/bench-fleet.png"
 set title "Fleet: p99 latency and server CPU vs agents (x $FLEET_DEVICES devices, heartbeat every 5 s)"
 set xlabel "agents"; set ylabel "p99 ms"; set y2label "server CPU % of 2 cores"
-set logscale y; set ytics nomirror; set y2tics; set y2range [0:100]; set grid; set key top left
+set logscale y; set yrange [10:*]; set ytics nomirror; set y2tics; set y2range [0:100]; set grid; set key top left
 set arrow from graph 0, first 100 to graph 1, first 100 nohead dt 2
 plot "$work/fleet.dat" using 1:3 with linespoints lw 2 title "heartbeat p99", "" using 1:5 with linespoints lw 2 title "dashboard p99", \
   "" using 1:4 with linespoints lw 2 title "nodes/status p99", "" using 1:6 with linespoints lw 2 title "devices p99", \

@@ -224,7 +224,6 @@ internal sealed class Fleet(HttpClient http, Options opts)
         var seconds = Ms(started, Stopwatch.GetTimestamp()) / 1000;
         var cpu = (ProcCpuTicks(serverPid) - cpu0) / 100.0 / seconds / Environment.ProcessorCount * 100;
         var self = (Process.GetCurrentProcess().TotalProcessorTime - self0).TotalSeconds / seconds / Environment.ProcessorCount * 100;
-        var all = new Samples();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"fleet agents={agents.Count} devices={agents.Count * devices} seconds={seconds:F1} server_cpu_pct={cpu:F1} tool_cpu_pct={self:F1} " +
             $"heartbeats_per_s={_heartbeats.Count / seconds:F1} tasks_per_s={Interlocked.Read(ref _tasksDone) / seconds:F1} " +
