@@ -91,6 +91,7 @@ public static class HarnessServerHost
         services.TryAddScoped<Dispatcher>();
         services.TryAddScoped<CallbackHandler>();
         services.TryAddSingleton<DispatchSignal>();
+        services.TryAddSingleton<DispatchWork>();
         services.TryAddSingleton<IArtifactStore, FileArtifactStore>();
         services.TryAddSingleton<LeaseSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<LeaseSweeper>());

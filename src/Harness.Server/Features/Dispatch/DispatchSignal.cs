@@ -11,10 +11,14 @@ public sealed class DispatchSignal
     public static readonly TimeSpan RecheckInterval = TimeSpan.FromSeconds(1);
 
     private TaskCompletionSource _changed = NewSource();
+    private long _generation;
     private readonly AsyncPending _published = new();
 
     /// <summary>A task that completes at the next <see cref="Notify"/> (or news from another replica).</summary>
     public Task Changed => Volatile.Read(ref _changed).Task;
+
+    /// <summary>Counts wake-ups; read after <see cref="Changed"/>, it names the news a pull has already seen.</summary>
+    public long Generation => Interlocked.Read(ref _generation);
 
     /// <summary>Something changed here: wake this process's pulls and tell the other replicas.</summary>
     public void Notify()
@@ -24,7 +28,11 @@ public sealed class DispatchSignal
     }
 
     /// <summary>Wakes this process's pulls only (news that came from another replica).</summary>
-    public void WakeLocal() => Interlocked.Exchange(ref _changed, NewSource()).TrySetResult();
+    public void WakeLocal()
+    {
+        Interlocked.Increment(ref _generation);
+        Interlocked.Exchange(ref _changed, NewSource()).TrySetResult();
+    }
 
     /// <summary>Completes when there is news to publish to other replicas; bursts coalesce into one.</summary>
     internal Task WaitForNewsAsync(CancellationToken cancellationToken) => _published.WaitAsync(cancellationToken);

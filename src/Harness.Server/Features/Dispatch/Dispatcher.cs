@@ -18,7 +18,7 @@ namespace Harness.Server.Features.Dispatch;
 /// until there is something to say or the wait ends.
 /// </summary>
 public sealed partial class Dispatcher(
-    HarnessDbContext db, TimeProvider time, IOptions<HarnessServerOptions> options, DispatchSignal signal, HarnessMetrics metrics, ILogger<Dispatcher> logger)
+    HarnessDbContext db, TimeProvider time, IOptions<HarnessServerOptions> options, DispatchSignal signal, DispatchWork work, HarnessMetrics metrics, ILogger<Dispatcher> logger)
 {
     /// <param name="stopping">The server is stopping: answer the long-poll now, so the drain is not held up by it.</param>
     public async Task<PullResponse> PullAsync(Guid agentId, PullRequest request, CancellationToken cancellationToken, CancellationToken stopping = default)
@@ -28,10 +28,16 @@ public sealed partial class Dispatcher(
         var freeSlots = request.FreeSlots ?? 0;
         var waitUntil = time.GetUtcNow().AddMilliseconds(Math.Min(request.WaitMs ?? 0, dispatch.MaxPullWaitMs));
         await RenewAsync(agentId, holds, cancellationToken);
+        DateTimeOffset? lastCheck = null;
         while (true)
         {
             var changed = signal.Changed;
-            var (tasks, scans) = await ClaimAsync(agentId, freeSlots, cancellationToken);
+            var generation = signal.Generation;
+            // The first look is the agent's own; after a wake-up or a re-check, one read shared by every
+            // waiting pull says whether this agent has anything to claim at all.
+            var look = lastCheck is not { } since || await work.MayHaveWorkAsync(agentId, generation, since, cancellationToken);
+            lastCheck = time.GetUtcNow();
+            var (tasks, scans) = look ? await ClaimAsync(agentId, freeSlots, cancellationToken) : ([], []);
             var cancel = await CancelsAsync(agentId, holds, cancellationToken);
             var now = time.GetUtcNow();
             if (tasks.Count > 0 || scans.Count > 0 || cancel.Count > 0 || now >= waitUntil || stopping.IsCancellationRequested)

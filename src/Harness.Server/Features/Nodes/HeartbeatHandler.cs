@@ -102,9 +102,22 @@ public sealed partial class HeartbeatHandler(
         }
 
         int? nextIndex = null;
+        // Devices the heartbeat only confirms alive: refreshed by one UPDATE below, not a row each through the change tracker.
+        var alive = new List<string>();
+        var refreshBefore = now - TimeSpan.FromSeconds(options.Value.OnlineWindowSec) / 3;
         // New devices get index numbers in device_id order, so one heartbeat always numbers the same way.
         foreach (var report in reported.OrderBy(d => d.DeviceId, StringComparer.Ordinal))
         {
+            if (known.TryGetValue(report.DeviceId!, out var existing) && Unchanged(existing, report, agent.Name))
+            {
+                // Online means "seen within the online window": a last_seen younger than a third of it
+                // is left as it is, so a steady fleet writes each device row every few heartbeats, not every one.
+                if (existing.LastSeen is not { } seen || seen < refreshBefore)
+                {
+                    alive.Add(existing.DeviceId);
+                }
+                continue;
+            }
             if (!known.TryGetValue(report.DeviceId!, out var device))
             {
                 if (nextIndex is null)
@@ -127,6 +140,12 @@ public sealed partial class HeartbeatHandler(
                 added?.Add(device.DeviceId);
             }
             Apply(device, report, agent.Name, now);
+        }
+
+        if (alive.Count > 0)
+        {
+            await db.Devices.Where(d => d.AgentId == agent.Id && alive.Contains(d.DeviceId))
+                .ExecuteUpdateAsync(u => u.SetProperty(d => d.LastSeen, now).SetProperty(d => d.UpdatedAt, now), cancellationToken);
         }
 
         var reportedIds = ids.ToHashSet(StringComparer.Ordinal);
@@ -169,6 +188,22 @@ public sealed partial class HeartbeatHandler(
         {
             device.LastErrorMessage = $"{nodeId} reports the device {StateName(state)}";
         }
+    }
+
+    /// <summary>
+    /// Whether applying <paramref name="report"/> would change nothing but last_seen and updated_at:
+    /// the steady state of a healthy fleet, where every heartbeat repeats the last one.
+    /// </summary>
+    private static bool Unchanged(DeviceEntity device, DeviceReport report, string nodeId)
+    {
+        var state = report.State ?? DeviceState.Ready;
+        return state is DeviceState.Ready or DeviceState.Busy or DeviceState.Booting
+            && device.State == StateName(state)
+            && device.NodeId == nodeId
+            && device.RuntimeHandle == (report.RuntimeHandle ?? device.RuntimeHandle ?? report.DeviceId)
+            && device.Model == (report.Model ?? device.Model)
+            && (report.Quarantined is not { } quarantined || quarantined == (device.QuarantinedAt is not null))
+            && (report.Error is null || report.Error == device.LastErrorMessage);
     }
 
     public static string StateName(DeviceState state) => state switch

@@ -1,0 +1,54 @@
+using Harness.Contracts.Dispatch;
+using Harness.Contracts.Runs;
+using Harness.Server.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace Harness.Server.Features.Dispatch;
+
+/// <summary>
+/// Which agents may have something to lease (a queued task or a pending scan), as one shared read
+/// for every waiting pull of this process. A wake-up (<see cref="DispatchSignal"/>) or a re-check
+/// used to cost every waiting pull two reads of its own, so idle cost and the herd after each
+/// notification grew with the number of agents; now a burst of waiting pulls shares one read, and
+/// only the agents it names go on to claim.
+/// </summary>
+public sealed class DispatchWork(IServiceScopeFactory scopes, DispatchSignal signal, TimeProvider time)
+{
+    private readonly Lock _gate = new();
+    private Snapshot? _current;
+
+    private sealed record Snapshot(long Generation, DateTimeOffset StartedAt, Task<HashSet<Guid>> Agents);
+
+    /// <summary>
+    /// Whether <paramref name="agentId"/> may have work, from a read that began after
+    /// <paramref name="notBefore"/> and saw every change up to signal <paramref name="generation"/>.
+    /// </summary>
+    public async Task<bool> MayHaveWorkAsync(Guid agentId, long generation, DateTimeOffset notBefore, CancellationToken cancellationToken)
+    {
+        Snapshot snapshot;
+        lock (_gate)
+        {
+            if (_current is not { } current || current.Generation < generation || current.StartedAt <= notBefore || current.Agents.IsFaulted || current.Agents.IsCanceled)
+            {
+                // The generation is read before the query starts: every change it counts was committed before the read.
+                current = new Snapshot(signal.Generation, time.GetUtcNow(), ReadAsync());
+                _current = current;
+            }
+            snapshot = current;
+        }
+        return (await snapshot.Agents.WaitAsync(cancellationToken)).Contains(agentId);
+    }
+
+    private async Task<HashSet<Guid>> ReadAsync()
+    {
+        await Task.Yield();
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<HarnessDbContext>();
+        // Not the pull's token: the read is shared by every waiting pull, so one leaving must not cancel it.
+        var queued = await db.RunDeviceStates.AsNoTracking().Where(s => s.Status == DeviceRunStatus.Queued && s.AgentId != null)
+            .Select(s => s.AgentId!.Value).Distinct().ToListAsync(CancellationToken.None);
+        var scans = await db.ScanJobs.AsNoTracking().Where(s => s.Status == ScanStatus.Pending)
+            .Select(s => s.AgentId).Distinct().ToListAsync(CancellationToken.None);
+        return [.. queued, .. scans];
+    }
+}
