@@ -41,9 +41,9 @@ public sealed partial class CallbackHandler(
         var deviceIds = events.Where(e => e.DeviceId is not null).Select(e => e.DeviceId!).Distinct().ToList();
         var states = (await db.RunDeviceStates.Where(s => runIds.Contains(s.RunId) && deviceIds.Contains(s.DeviceId)).ToListAsync(cancellationToken))
             .ToDictionary(s => (s.RunId, s.DeviceId));
-        var knownRuns = (await db.Runs.AsNoTracking().Where(r => runIds.Contains(r.Id)).Select(r => r.Id).ToListAsync(cancellationToken)).ToHashSet();
         var scanIds = events.Where(e => e.ScanId is not null).Select(e => e.ScanId!.Value).Distinct().ToList();
-        var scans = await db.ScanJobs.Where(s => scanIds.Contains(s.Id)).ToDictionaryAsync(s => s.Id, cancellationToken);
+        // Round trips under the dispatch lock are what callbacks queue behind: skip the reads a batch does not need.
+        var scans = scanIds.Count == 0 ? new Dictionary<Guid, ScanJobEntity>() : await db.ScanJobs.Where(s => scanIds.Contains(s.Id)).ToDictionaryAsync(s => s.Id, cancellationToken);
 
         // Every reference is checked before anything changes, so a refused batch leaves no trace.
         for (var i = 0; i < events.Count; i++)
@@ -53,7 +53,9 @@ public sealed partial class CallbackHandler(
             {
                 if (!states.TryGetValue((e.RunId!.Value, e.DeviceId!), out var state))
                 {
-                    return knownRuns.Contains(e.RunId!.Value)
+                    // Only a refused batch needs to know whether the run exists at all.
+                    var runKnown = await db.Runs.AsNoTracking().AnyAsync(r => r.Id == e.RunId!.Value, cancellationToken);
+                    return runKnown
                         ? Problems.Field(StatusCodes.Status400BadRequest, "Unknown device", $"events[{i}].device_id", $"device '{e.DeviceId}' is not part of run {e.RunId}")
                         : Problems.Field(StatusCodes.Status400BadRequest, "Unknown run", $"events[{i}].run_id", $"no run '{e.RunId}'");
                 }
