@@ -27,6 +27,18 @@ public sealed class ConnectionStringsTests
         Assert.Equal("127.0.0.1", new NpgsqlConnectionStringBuilder(normalized).Host);
     }
 
+    [Fact]
+    public void Normalize_Postgres_SkipsTheResetOnClose_UnlessTheOperatorSaysOtherwise()
+    {
+        var defaulted = ConnectionStrings.Normalize(DatabaseOptions.Postgres, "Host=127.0.0.1;Database=h");
+        var explicitReset = ConnectionStrings.Normalize(DatabaseOptions.Postgres, "Host=127.0.0.1;Database=h;No Reset On Close=false");
+        var fromUrl = ConnectionStrings.Normalize(DatabaseOptions.Postgres, "postgres://u:p@127.0.0.1:5432/h");
+
+        Assert.True(new NpgsqlConnectionStringBuilder(defaulted).NoResetOnClose);
+        Assert.False(new NpgsqlConnectionStringBuilder(explicitReset).NoResetOnClose);
+        Assert.True(new NpgsqlConnectionStringBuilder(fromUrl).NoResetOnClose);
+    }
+
     [Theory]
     [InlineData(DatabaseOptions.Postgres, "garbage;;==")]
     [InlineData(DatabaseOptions.Postgres, "postgres://")]
