@@ -82,7 +82,7 @@ mkdir -p docs/images
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
 machine="- Machine: $(nproc) cores ($cpu), $(free -g | awk '/Mem:/ {print $2}') GiB, $(. /etc/os-release; echo "$PRETTY_NAME"), .NET $(dotnet --version), PostgreSQL $pg_version (private cluster, fsync off)"
 today=$(date -u +%Y-%m-%d)
-contention() { echo "The machine is shared: other sessions' builds, tests and benchmarks ran at the same time (load average $(cut -d' ' -f1-3 /proc/loadavg) when this section was written, on 2 cores), so absolute latencies and CPU shares carry that noise; server, PostgreSQL and the load tool share the cores too."; }
+contention() { echo "Load average $(cut -d' ' -f1-3 /proc/loadavg) when this section was written, on 2 cores: server, PostgreSQL and the load tool share the cores, and anything else running on the machine adds its noise to absolute latencies and CPU shares."; }
 
 # write_section NAME FILE: replaces (or appends) "## NAME" in docs/benchmarks.md.
 write_section() {

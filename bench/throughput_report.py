@@ -48,8 +48,8 @@ def head(title, intro):
             f"- Machine: {a.machine}",
             f"- Command: `{a.command}`",
             f"- Date: {a.date}",
-            f"- Medians of {rounds} round(s); the order alternates between rounds. The machine is shared with other",
-            "  builds and test runs, so absolute figures move between runs; the ratios within one run are the point.",
+            f"- Medians of {rounds} round(s); the order alternates between rounds. Server, PostgreSQL, the peers and the",
+            "  load tools share the machine's cores, so absolute figures move between runs; the ratios within one run are the point.",
             ""]
 
 
@@ -103,14 +103,14 @@ out += ["", "![Drain: jobs/s by system](images/bench-drain.png)", "",
 if int(a.tasks) < 50000 or int(a.hangfire_jobs) < 50000:
     out += [f"**Smaller than the issue's 50,000:** this run drained {int(a.tasks):,} Harness tasks and graphile-worker jobs and",
             f"{int(a.hangfire_jobs):,} Hangfire jobs per round. At the rates above, 50,000 Harness tasks take over half an hour per",
-            "round on this shared machine, and Hangfire enqueues at roughly its drain rate; jobs/s is a steady-state rate",
+            "round on this machine, and Hangfire enqueues at roughly its drain rate; jobs/s is a steady-state rate",
             "(first pickup to last completion), so the comparison holds, but the full-size run is still to be recorded.", ""]
 out += ["**Where Harness's time goes** (from the code, not profiled): every callback and every claim takes one global",
         "advisory lock (`HarnessLock.Dispatch`) for a transaction of about ten round trips (lock, duplicate check, device",
         "states, runs, scans, steps, the writes, then `RunProgress.RefreshAsync`, which counts every device of the run by",
         "status on each callback), so the whole server applies one callback or claim at a time; each request also reads",
-        "the agent's key from the database, and every callback that frees a device wakes every waiting long-poll, each of",
-        "which re-checks the queue. The fixes are in the server, not the bench: per-row claims (`SKIP LOCKED`) instead of",
+        "the agent's key from the database. (A wake-up no longer makes every waiting long-poll re-check the queue itself:",
+        "one shared read names the agents with queued work.) The fixes are in the server, not the bench: per-row claims (`SKIP LOCKED`) instead of",
         "the global lock, counters updated incrementally, and fewer round trips per callback.", "",
         f"Server RSS at the end of the run: {a.server_rss} MiB. Every round's raw line:", "", "```"]
 out += [" ".join(f"{k}={v}" for k, v in r.items() if k not in ("kind",)) for s in ["harness", "hangfire", "graphile"] for r in drain[s]]
