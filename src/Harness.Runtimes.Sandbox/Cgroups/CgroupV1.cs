@@ -106,19 +106,6 @@ internal sealed class CgroupV1(string memory, string pids, string cpu, string? f
         return false;
     }
 
-    private static bool TryWrite(string file, string value)
-    {
-        try
-        {
-            Write(file, value);
-            return true;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
-    }
-
     protected override void Remove()
     {
         foreach (var directory in new[] { freezer, cpu, pids, memory }.OfType<string>())

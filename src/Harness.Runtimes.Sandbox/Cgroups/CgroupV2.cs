@@ -135,19 +135,6 @@ internal sealed class CgroupV2(string directory) : SandboxCgroup
         }
     }
 
-    private static bool TryWrite(string file, string value)
-    {
-        try
-        {
-            Write(file, value);
-            return true;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
-    }
-
     protected override void Remove()
     {
         try

@@ -80,6 +80,20 @@ public abstract class SandboxCgroup : IDisposable
 
     internal static void Write(string file, string value) => File.WriteAllText(file, value);
 
+    /// <summary>A write the caller may lose (the group is already gone, or the kernel refuses it).</summary>
+    internal static bool TryWrite(string file, string value)
+    {
+        try
+        {
+            Write(file, value);
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>rmdir, retried for up to a second while the kernel is still reaping the last killed processes.</summary>
     internal static void RemoveDirectory(string directory)
     {
