@@ -47,8 +47,16 @@ public sealed class PrivatePostgres : IAsyncDisposable
         return postgres;
     }
 
+    /// <summary>
+    /// Starts the cluster. A commit is written to the kernel before PostgreSQL acknowledges it
+    /// (<c>synchronous_commit=on</c>), so an acknowledged commit survives a crash of PostgreSQL's
+    /// processes, which is the fault these tests inject. <c>fsync</c> stays off: the kernel does not
+    /// crash here, and flushing to disk would only slow the tests. With <c>synchronous_commit=off</c>
+    /// a crash loses the last acknowledged commits, as PostgreSQL documents, and a test would blame
+    /// Harness for a callback the database itself forgot.
+    /// </summary>
     public Task StartServerAsync() => PgAsync("pg_ctl", ["-D", Data, "-l", Path.Combine(_root, "postgres.log"), "-w", "-t", "60",
-        "-o", $"-p {Port} -k {_root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off", "start"]);
+        "-o", $"-p {Port} -k {_root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=on -c full_page_writes=off", "start"]);
 
     /// <summary>Stops the cluster; <c>immediate</c> is a crash (no checkpoint, clients cut), <c>fast</c> a clean shutdown.</summary>
     public Task StopServerAsync(string mode = "immediate") => PgAsync("pg_ctl", ["-D", Data, "-m", mode, "-w", "-t", "60", "stop"]);
