@@ -83,7 +83,6 @@ public sealed partial class CallbackHandler(
             await db.RunSteps.Where(st => runIds.Contains(st.RunId) && deviceIds.Contains(st.DeviceId)).LoadAsync(cancellationToken);
         }
         var results = new List<CallbackResult>(events.Count);
-        var touched = new HashSet<Guid>();
         var freed = false;
         var leaseUntil = now.AddSeconds(options.Value.Dispatch.LeaseSec);
         foreach (var e in events)
@@ -99,18 +98,14 @@ public sealed partial class CallbackHandler(
                 CallbackTypes.Step => ApplyStep(states[(e.RunId!.Value, e.DeviceId!)], e, agentId, now, leaseUntil),
                 _ => await ApplyScanAsync(scans[e.ScanId!.Value], e, agentId, now, cancellationToken),
             };
-            if (e.RunId is { } runId && ignored is null)
-            {
-                touched.Add(runId);
-            }
             db.CallbackEvents.Add(new CallbackEventEntity
             {
                 EventId = e.EventId!, AgentId = agentId, Type = e.Type!, RunId = e.RunId, DeviceId = e.DeviceId, ReceivedAt = now,
             });
             results.Add(new CallbackResult(e.EventId!, ignored is null ? CallbackOutcome.Accepted : CallbackOutcome.Ignored, ignored));
         }
+        var ended = await RunProgress.ApplyChangesAsync(db, now, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
-        var ended = await RunProgress.RefreshAsync(db, touched, now, cancellationToken);
         await db.Database.CurrentTransaction!.CommitAsync(cancellationToken);
         if (freed || ended.Count > 0)
         {

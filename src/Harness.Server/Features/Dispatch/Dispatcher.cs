@@ -146,19 +146,19 @@ public sealed partial class Dispatcher(
         {
             return ([], []); // The common idle case costs two indexed reads and no lock.
         }
+        // Every pull that claims queues on this lock: each round trip inside it is paid by all of them.
         await using var transaction = await db.BeginLockedTransactionAsync(HarnessLock.Dispatch, cancellationToken);
         var now = time.GetUtcNow();
-        var scans = await db.ScanJobs.Where(s => s.AgentId == agentId && s.Status == ScanStatus.Pending).ToListAsync(cancellationToken);
+        var scans = pendingScans ? await db.ScanJobs.Where(s => s.AgentId == agentId && s.Status == ScanStatus.Pending).ToListAsync(cancellationToken) : [];
         foreach (var scan in scans)
         {
             scan.Status = ScanStatus.Running;
             scan.StartedAt = now;
             await Scans.ScanJobsMirror.SyncAsync(db, scan, cancellationToken);
         }
-        var skipped = new HashSet<Guid>();
-        var tasks = freeSlots > 0 ? await LeaseTasksAsync(agentId, freeSlots, now, skipped, cancellationToken) : [];
+        var tasks = anyQueued ? await LeaseTasksAsync(agentId, freeSlots, now, cancellationToken) : [];
+        await Runs.RunProgress.ApplyChangesAsync(db, now, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
-        await Runs.RunProgress.RefreshAsync(db, skipped, now, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         if (tasks.Count > 0)
         {
@@ -167,15 +167,23 @@ public sealed partial class Dispatcher(
         return (tasks, scans.Select(s => new ScanOrder(s.Id)).ToList());
     }
 
-    private async Task<List<DeviceTask>> LeaseTasksAsync(Guid agentId, int freeSlots, DateTimeOffset now, HashSet<Guid> skipped, CancellationToken cancellationToken)
+    /// <summary>
+    /// Three reads: the agent's queued tasks on keys alone, with what the choice needs of their run and
+    /// device; the tasks in progress on those devices or runs; and the chosen rows, with their compiled
+    /// workflows, to lease.
+    /// </summary>
+    private async Task<List<DeviceTask>> LeaseTasksAsync(Guid agentId, int freeSlots, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var dispatch = options.Value.Dispatch;
-        // Choose on keys alone; only the chosen rows (and their compiled workflows) are loaded afterwards.
         var queued = await (
                 from s in db.RunDeviceStates
                 join r in db.Runs on s.RunId equals r.Id
+                join d in db.Devices on s.DeviceId equals d.DeviceId into found
+                from d in found.DefaultIfEmpty()
                 where s.AgentId == agentId && s.Status == DeviceRunStatus.Queued && (r.Status == RunStatus.Queued || r.Status == RunStatus.Running)
-                select new { s.RunId, s.DeviceId, RunCreatedAt = r.CreatedAt, r.Concurrency })
+                select new Candidate(
+                    s.RunId, s.DeviceId, r.CreatedAt, r.Concurrency, r.Subject, r.StepTimeoutMs, r.UploadTimeoutMs,
+                    d != null, d != null ? d.IndexNo : null, d != null ? d.RuntimeHandle : null, d != null && d.QuarantinedAt != null))
             .AsNoTracking()
             .ToListAsync(cancellationToken);
         if (queued.Count == 0)
@@ -184,21 +192,19 @@ public sealed partial class Dispatcher(
         }
         var deviceIds = queued.Select(q => q.DeviceId).Distinct().ToList();
         var runIds = queued.Select(q => q.RunId).Distinct().ToList();
-        var busy = (await db.RunDeviceStates.AsNoTracking()
-                .Where(s => deviceIds.Contains(s.DeviceId) && (s.Status == DeviceRunStatus.Dispatched || s.Status == DeviceRunStatus.Preflight || s.Status == DeviceRunStatus.Running || s.Status == DeviceRunStatus.Waiting))
-                .Select(s => s.DeviceId).ToListAsync(cancellationToken))
-            .ToHashSet(StringComparer.Ordinal);
-        var active = (await db.RunDeviceStates.AsNoTracking()
-                .Where(s => runIds.Contains(s.RunId) && (s.Status == DeviceRunStatus.Dispatched || s.Status == DeviceRunStatus.Preflight || s.Status == DeviceRunStatus.Running || s.Status == DeviceRunStatus.Waiting))
-                .GroupBy(s => s.RunId).Select(g => new { RunId = g.Key, Count = g.Count() }).ToListAsync(cancellationToken))
-            .ToDictionary(a => a.RunId, a => a.Count);
-        var devices = await db.Devices.AsNoTracking().Where(d => deviceIds.Contains(d.DeviceId)).ToDictionaryAsync(d => d.DeviceId, StringComparer.Ordinal, cancellationToken);
+        var inProgress = await db.RunDeviceStates.AsNoTracking()
+            .Where(s => (deviceIds.Contains(s.DeviceId) || runIds.Contains(s.RunId))
+                && (s.Status == DeviceRunStatus.Dispatched || s.Status == DeviceRunStatus.Preflight || s.Status == DeviceRunStatus.Running || s.Status == DeviceRunStatus.Waiting))
+            .Select(s => new { s.RunId, s.DeviceId })
+            .ToListAsync(cancellationToken);
+        var busy = inProgress.Select(s => s.DeviceId).ToHashSet(StringComparer.Ordinal);
+        var active = inProgress.GroupBy(s => s.RunId).ToDictionary(g => g.Key, g => g.Count());
 
-        var chosen = new List<(Guid RunId, string DeviceId)>();
-        var unrunnable = new List<(Guid RunId, string DeviceId, string Reason)>();
+        var chosen = new List<Candidate>();
+        var unrunnable = new List<(Candidate Task, string Reason)>();
         // Oldest run first (FIFO per device); within a run, by index_no, so devices take turns.
         foreach (var q in queued.OrderBy(q => q.RunCreatedAt).ThenBy(q => q.RunId)
-                     .ThenBy(q => devices.GetValueOrDefault(q.DeviceId)?.IndexNo ?? int.MaxValue).ThenBy(q => q.DeviceId, StringComparer.Ordinal))
+                     .ThenBy(q => q.IndexNo ?? int.MaxValue).ThenBy(q => q.DeviceId, StringComparer.Ordinal))
         {
             if (chosen.Count >= freeSlots)
             {
@@ -208,14 +214,13 @@ public sealed partial class Dispatcher(
             {
                 continue;
             }
-            var device = devices.GetValueOrDefault(q.DeviceId);
-            if (device is null || device.QuarantinedAt is not null)
+            if (!q.DeviceExists || q.Quarantined)
             {
                 // Deleted or quarantined since the run was created: it cannot run here.
-                unrunnable.Add((q.RunId, q.DeviceId, device is null ? FailureReasons.Offline : FailureReasons.Quarantined));
+                unrunnable.Add((q, q.DeviceExists ? FailureReasons.Quarantined : FailureReasons.Offline));
                 continue;
             }
-            chosen.Add((q.RunId, q.DeviceId));
+            chosen.Add(q);
             busy.Add(q.DeviceId);
             active[q.RunId] = active.GetValueOrDefault(q.RunId) + 1;
         }
@@ -224,29 +229,27 @@ public sealed partial class Dispatcher(
             return [];
         }
 
-        var keys = chosen.Concat(unrunnable.Select(u => (u.RunId, u.DeviceId))).ToHashSet();
+        var keys = chosen.Concat(unrunnable.Select(u => u.Task)).Select(c => (c.RunId, c.DeviceId)).ToHashSet();
         var keyRuns = keys.Select(k => k.RunId).Distinct().ToList();
         var keyDevices = keys.Select(k => k.DeviceId).Distinct().ToList();
         var rows = (await db.RunDeviceStates.Where(s => keyRuns.Contains(s.RunId) && keyDevices.Contains(s.DeviceId)).ToListAsync(cancellationToken))
             .Where(s => keys.Contains((s.RunId, s.DeviceId)))
             .ToDictionary(s => (s.RunId, s.DeviceId));
-        var runs = await db.Runs.AsNoTracking().Where(r => keyRuns.Contains(r.Id)).ToDictionaryAsync(r => r.Id, cancellationToken);
-        foreach (var (runId, deviceId, reason) in unrunnable)
+        foreach (var (task, reason) in unrunnable)
         {
-            var state = rows[(runId, deviceId)];
+            var state = rows[(task.RunId, task.DeviceId)];
             state.Status = DeviceRunStatus.SkippedOffline;
             state.FailureReason = reason;
             state.FinishedAt = now;
             state.UpdatedAt = now;
-            skipped.Add(runId);
         }
         var tasks = new List<DeviceTask>(chosen.Count);
         var owner = agentId.ToString();
-        foreach (var key in chosen)
+        foreach (var c in chosen)
         {
-            var (state, run, device) = (rows[key], runs[key.RunId], devices[key.DeviceId]);
+            var state = rows[(c.RunId, c.DeviceId)];
             var workflow = JsonSerializer.Deserialize(state.CompiledWorkflow!, HarnessJsonContext.Default.WorkflowDefinition)!;
-            var deadline = now + TaskBudget.Of(workflow, run, dispatch);
+            var deadline = now + TaskBudget.Of(workflow, c.StepTimeoutMs, c.UploadTimeoutMs, dispatch);
             metrics.TaskLeased(now - state.UpdatedAt);
             state.Status = DeviceRunStatus.Dispatched;
             state.Attempt++;
@@ -255,11 +258,16 @@ public sealed partial class Dispatcher(
             state.DeadlineAt = deadline.AddSeconds(dispatch.DeadlineMarginSec);
             state.UpdatedAt = now;
             tasks.Add(new DeviceTask(
-                run.Id, state.DeviceId, device.RuntimeHandle ?? device.DeviceId, device.IndexNo, state.Attempt, state.LeaseExpiresAt.Value,
-                run.Concurrency, run.Subject ?? "_", workflow, run.StepTimeoutMs, run.UploadTimeoutMs, deadline));
+                c.RunId, state.DeviceId, c.RuntimeHandle ?? c.DeviceId, c.IndexNo, state.Attempt, state.LeaseExpiresAt.Value,
+                c.Concurrency, c.Subject ?? "_", workflow, c.StepTimeoutMs, c.UploadTimeoutMs, deadline));
         }
         return tasks;
     }
+
+    /// <summary>A queued task of the pulling agent, with what choosing and leasing it needs of its run and its device.</summary>
+    private sealed record Candidate(
+        Guid RunId, string DeviceId, DateTimeOffset RunCreatedAt, int Concurrency, string? Subject, int StepTimeoutMs, int UploadTimeoutMs,
+        bool DeviceExists, int? IndexNo, string? RuntimeHandle, bool Quarantined);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId} handed back {Count} unstarted task(s); they are queued again")]
     private static partial void LogReleased(ILogger logger, Guid agentId, int count);

@@ -44,7 +44,45 @@ public sealed partial class LeaseSweeper(
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<HarnessDbContext>();
         var now = time.GetUtcNow();
-        return await SweepScansAsync(db, now, cancellationToken) + await SweepTasksAsync(db, now, cancellationToken);
+        return await SweepScansAsync(db, now, cancellationToken) + await SweepTasksAsync(db, now, cancellationToken) + await SweepRunsAsync(db, now, cancellationToken);
+    }
+
+    /// <summary>How often open runs are checked for having ended unnoticed.</summary>
+    internal static readonly TimeSpan RunCheckInterval = TimeSpan.FromSeconds(30);
+
+    private DateTimeOffset _lastRunCheck = DateTimeOffset.MinValue;
+
+    /// <summary>
+    /// A run's counters move with each device-state change (<see cref="RunProgress.ApplyChangesAsync"/>);
+    /// should a change ever go uncounted, a run whose devices have all ended is ended here, so no run
+    /// stays open for ever.
+    /// </summary>
+    private async Task<int> SweepRunsAsync(HarnessDbContext db, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (now - _lastRunCheck < RunCheckInterval)
+        {
+            return 0;
+        }
+        _lastRunCheck = now;
+        var done = await db.Runs.AsNoTracking()
+            .Where(r => (r.Status == RunStatus.Queued || r.Status == RunStatus.Running)
+                && !db.RunDeviceStates.Any(s => s.RunId == r.Id && (s.Status == DeviceRunStatus.Queued || s.Status == DeviceRunStatus.Dispatched
+                    || s.Status == DeviceRunStatus.Preflight || s.Status == DeviceRunStatus.Running || s.Status == DeviceRunStatus.Waiting)))
+            .Select(r => r.Id)
+            .ToListAsync(cancellationToken);
+        if (done.Count == 0)
+        {
+            return 0;
+        }
+        await using var transaction = await db.BeginLockedTransactionAsync(HarnessLock.Dispatch, cancellationToken);
+        var ended = await RunProgress.ReconcileAsync(db, done, now, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        foreach (var run in ended)
+        {
+            LogRunReconciled(logger, run.Id, run.Status);
+        }
+        return ended.Count;
     }
 
     /// <summary>A scan no agent carried out within its deadline fails, so nothing stays pending for ever.</summary>
@@ -112,8 +150,8 @@ public sealed partial class LeaseSweeper(
             row.LeaseExpiresAt = null;
             row.UpdatedAt = now;
         }
+        await RunProgress.ApplyChangesAsync(db, now, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
-        await RunProgress.RefreshAsync(db, rows.Select(r => r.RunId).Distinct().ToList(), now, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return rows.Count;
     }
@@ -126,6 +164,9 @@ public sealed partial class LeaseSweeper(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "[run_id={RunId} node_id={NodeId} device_id={DeviceId}] Task passed its hard deadline; timed out by the server")]
     private static partial void LogTimedOut(ILogger logger, Guid runId, string? nodeId, string deviceId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "[run_id={RunId}] Every device of the run had ended but its counters had not; ended it {Status} from a recount")]
+    private static partial void LogRunReconciled(ILogger logger, Guid runId, string status);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Lease sweep failed; retrying at the next interval")]
     private static partial void LogFailed(ILogger logger, Exception exception);

@@ -1,17 +1,16 @@
 using Harness.Contracts.Workflows;
-using Harness.Server.Data.Entities;
 
 namespace Harness.Server.Features.Dispatch;
 
 /// <summary>The longest a task may take: every step's timeout times its attempts, plus the gates and grace waits.</summary>
 public static class TaskBudget
 {
-    public static TimeSpan Of(WorkflowDefinition workflow, RunEntity run, DispatchOptions options)
+    public static TimeSpan Of(WorkflowDefinition workflow, int stepTimeoutMs, int uploadTimeoutMs, DispatchOptions options)
     {
         long total = options.TaskOverheadMs;
         foreach (var step in workflow.Steps ?? [])
         {
-            var timeout = step.TimeoutMs ?? (step.Type == StepTypes.Upload ? run.UploadTimeoutMs : run.StepTimeoutMs);
+            var timeout = step.TimeoutMs ?? (step.Type == StepTypes.Upload ? uploadTimeoutMs : stepTimeoutMs);
             var attempts = 1 + (step.Retries ?? workflow.Defaults?.Retries ?? 0);
             total += (long)timeout * attempts;
         }

@@ -130,8 +130,8 @@ public sealed partial class RunFactory(HarnessDbContext db, TimeProvider time, I
         db.RunDeviceStates.AddRange(states);
         AuditLog.Record(db, now, actor, "run.created", runId.ToString(),
             new { workflow_id = request.WorkflowId, version, playbook_id = request.PlaybookId, seed, devices = states.Count });
+        await RunProgress.ApplyChangesAsync(db, now, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
-        await RunProgress.RefreshAsync(db, [runId], now, cancellationToken);
         signal.Notify();
 
         var counts = RunProgress.Counts(states.GroupBy(s => s.Status).ToDictionary(g => g.Key, g => g.Count()));

@@ -30,45 +30,163 @@ public static class RunProgress
     }
 
     /// <summary>
-    /// Call after saving device-state changes, inside the same transaction: updates each run's counters
-    /// and status. Returns the runs that just ended.
+    /// Call before saving device-state changes, inside the same transaction (under the dispatch lock):
+    /// moves each touched run's counters by the device-state changes the context is about to save, then
+    /// moves the run along (queued → running → succeeded / failed). Counting by the change instead of
+    /// recounting every device of the run keeps a callback's cost flat as runs grow. Runs in
+    /// <paramref name="alsoRunIds"/> are looked at even without a change. Returns the runs that just ended.
     /// </summary>
-    public static async Task<List<RunEntity>> RefreshAsync(HarnessDbContext db, IReadOnlyCollection<Guid> runIds, DateTimeOffset now, CancellationToken cancellationToken)
+    public static async Task<List<RunEntity>> ApplyChangesAsync(
+        HarnessDbContext db, DateTimeOffset now, CancellationToken cancellationToken, IReadOnlyCollection<Guid>? alsoRunIds = null)
     {
+        var deltas = new Dictionary<Guid, int[]>();
+        foreach (var entry in db.ChangeTracker.Entries<RunDeviceStateEntity>())
+        {
+            var (before, after) = entry.State switch
+            {
+                EntityState.Added => (null, entry.Entity.Status),
+                EntityState.Deleted => (entry.Property(s => s.Status).OriginalValue, null),
+                EntityState.Modified when entry.Property(s => s.Status).IsModified => (entry.Property(s => s.Status).OriginalValue, entry.Entity.Status),
+                _ => ((string?)null, (string?)null),
+            };
+            if (Bucket(before) == Bucket(after))
+            {
+                continue;
+            }
+            var delta = deltas.TryGetValue(entry.Entity.RunId, out var d) ? d : deltas[entry.Entity.RunId] = new int[Buckets + 1];
+            Move(delta, before, -1);
+            Move(delta, after, +1);
+        }
+        var ids = deltas.Keys.Union(alsoRunIds ?? []).ToList();
         var ended = new List<RunEntity>();
-        if (runIds.Count == 0)
+        if (ids.Count == 0)
         {
             return ended;
         }
-        var runs = await db.Runs.Where(r => runIds.Contains(r.Id)).ToListAsync(cancellationToken);
-        var counts = await CountAsync(db, runIds, cancellationToken);
-        foreach (var run in runs)
+        var runs = db.Runs.Local.Where(r => ids.Contains(r.Id)).ToDictionary(r => r.Id);
+        var missing = ids.Where(id => !runs.ContainsKey(id)).ToList();
+        if (missing.Count > 0)
         {
-            var c = counts[run.Id];
-            Apply(run, c);
+            foreach (var run in await db.Runs.Where(r => missing.Contains(r.Id)).ToListAsync(cancellationToken))
+            {
+                runs[run.Id] = run;
+            }
+        }
+        foreach (var run in runs.Values)
+        {
+            if (deltas.TryGetValue(run.Id, out var delta))
+            {
+                run.TotalDevices += delta[Buckets];
+                run.QueuedCount += delta[0];
+                run.RunningCount += delta[1];
+                run.SucceededCount += delta[2];
+                run.FailedCount += delta[3];
+                run.SkippedCount += delta[4];
+                run.CancelledCount += delta[5];
+            }
             if (RunStatus.IsTerminal(run.Status))
             {
                 continue;
             }
-            if (c.Terminal == c.Total)
+            if (run.SucceededCount + run.FailedCount + run.SkippedCount + run.CancelledCount >= run.TotalDevices)
             {
-                run.Status = c.Failed + c.TimedOut > 0 || c.Succeeded == 0 ? RunStatus.Failed : RunStatus.Succeeded;
-                run.FinishedAt = now;
-                run.LastErrorMessage = run.Status == RunStatus.Failed
-                    ? c.Succeeded == 0 && c.Failed + c.TimedOut == 0
-                        ? "no device ran: every targeted device was offline, quarantined or cancelled"
-                        : $"{c.Failed + c.TimedOut} of {c.Total} device(s) failed"
-                    : null;
                 ended.Add(run);
             }
-            else if (run.Status == RunStatus.Queued && c.Preflight + c.Running + c.Waiting + c.Succeeded + c.Failed + c.TimedOut > 0)
+            else if (run.Status == RunStatus.Queued && run.RunningCount + run.SucceededCount + run.FailedCount > 0)
             {
                 run.Status = RunStatus.Running;
                 run.StartedAt ??= now;
             }
         }
-        await db.SaveChangesAsync(cancellationToken);
+        if (ended.Count > 0)
+        {
+            await EndAsync(db, ended, now, cancellationToken);
+        }
         return ended;
+    }
+
+    /// <summary>
+    /// Ends the open runs among <paramref name="runIds"/> whose devices have all ended, by a recount:
+    /// the safety net for counters that missed a change. Returns the runs it ended.
+    /// </summary>
+    public static async Task<List<RunEntity>> ReconcileAsync(HarnessDbContext db, IReadOnlyCollection<Guid> runIds, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var runs = await db.Runs.Where(r => runIds.Contains(r.Id) && (r.Status == RunStatus.Queued || r.Status == RunStatus.Running)).ToListAsync(cancellationToken);
+        if (runs.Count > 0)
+        {
+            await EndAsync(db, runs, now, cancellationToken);
+        }
+        return runs;
+    }
+
+    /// <summary>
+    /// The counters say these runs have ended: the one recount a run costs confirms it from its device
+    /// states (the pending changes included) before the run's status is final.
+    /// </summary>
+    private static async Task EndAsync(HarnessDbContext db, List<RunEntity> ended, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var ids = ended.Select(r => r.Id).ToList();
+        var pending = db.ChangeTracker.Entries<RunDeviceStateEntity>()
+            .Where(e => (e.State is EntityState.Added or EntityState.Modified or EntityState.Deleted) && ids.Contains(e.Entity.RunId))
+            .ToList();
+        var stored = await db.RunDeviceStates.AsNoTracking()
+            .Where(s => ids.Contains(s.RunId))
+            .Select(s => new { s.RunId, s.DeviceId, s.Status })
+            .ToListAsync(cancellationToken);
+        var statuses = stored.ToDictionary(s => (s.RunId, s.DeviceId), s => s.Status);
+        foreach (var e in pending)
+        {
+            if (e.State == EntityState.Deleted)
+            {
+                statuses.Remove((e.Entity.RunId, e.Entity.DeviceId));
+            }
+            else
+            {
+                statuses[(e.Entity.RunId, e.Entity.DeviceId)] = e.Entity.Status;
+            }
+        }
+        foreach (var run in ended.ToList())
+        {
+            var c = Counts(statuses.Where(s => s.Key.RunId == run.Id).GroupBy(s => s.Value).ToDictionary(g => g.Key, g => g.Count()));
+            Apply(run, c);
+            if (c.Terminal != c.Total)
+            {
+                ended.Remove(run); // The counters had drifted; they are right again now.
+                continue;
+            }
+            run.Status = c.Failed + c.TimedOut > 0 || c.Succeeded == 0 ? RunStatus.Failed : RunStatus.Succeeded;
+            run.FinishedAt = now;
+            run.LastErrorMessage = run.Status == RunStatus.Failed
+                ? c.Succeeded == 0 && c.Failed + c.TimedOut == 0
+                    ? "no device ran: every targeted device was offline, quarantined or cancelled"
+                    : $"{c.Failed + c.TimedOut} of {c.Total} device(s) failed"
+                : null;
+        }
+    }
+
+    private const int Buckets = 6;
+
+    /// <summary>Which of a run's counters a device status is counted in (queued, running, succeeded, failed, skipped, cancelled).</summary>
+    private static int Bucket(string? status) => status switch
+    {
+        null => -1,
+        DeviceRunStatus.Queued or DeviceRunStatus.Dispatched => 0,
+        DeviceRunStatus.Preflight or DeviceRunStatus.Running or DeviceRunStatus.Waiting => 1,
+        DeviceRunStatus.Succeeded => 2,
+        DeviceRunStatus.Failed or DeviceRunStatus.TimedOut => 3,
+        DeviceRunStatus.SkippedOffline => 4,
+        DeviceRunStatus.Cancelled => 5,
+        _ => throw new InvalidOperationException($"unknown device status '{status}'"),
+    };
+
+    private static void Move(int[] delta, string? status, int by)
+    {
+        if (status is null)
+        {
+            return;
+        }
+        delta[Bucket(status)] += by;
+        delta[Buckets] += by;
     }
 
     public static void Apply(RunEntity run, RunCounts c)
