@@ -24,7 +24,11 @@ public sealed class FarmFaultTests
 
         Assert.All(run.Devices, d => Assert.True(DeviceRunStatus.IsTerminal(d.Status), $"{d.DeviceId} is {d.Status}"));
         var lost = run.Devices.Count(d => d.FailureReason == FailureReasons.NodeLost);
-        Assert.True(lost > 0, "the kill should have caught tasks in flight");
+        // A task the kill caught had started (its lease lapses: node_lost) or not yet, as far as the server
+        // knew when the lease lapsed (queued again: a second attempt). Under load the restarted agent can
+        // replay the dead process's "running" reports after that, so either outcome is right.
+        var redispatched = run.Devices.Count(d => d.Attempt > 1);
+        Assert.True(lost + redispatched > 0, $"the kill should have caught tasks in flight (node_lost {lost}, dispatched again {redispatched})");
         Assert.Equal(5, run.Run.Counts.SkippedOffline);
         Assert.Equal(100 - 5 - 5 - lost, run.Run.Counts.Succeeded);
         Assert.Equal(5, run.Devices.Count(d => d.FailureReason == FailureReasons.DeviceUnresponsive));
