@@ -90,6 +90,7 @@ public static class HarnessServerHost
         services.TryAddScoped<RunFactory>();
         services.TryAddScoped<Dispatcher>();
         services.TryAddScoped<CallbackHandler>();
+        services.TryAddSingleton<Security.AgentKeyCache>();
         services.TryAddSingleton<DispatchSignal>();
         services.TryAddSingleton<DispatchWork>();
         services.TryAddSingleton<IArtifactStore, FileArtifactStore>();

@@ -13,7 +13,8 @@ internal sealed class AgentAuthenticationHandler(
     ILoggerFactory logger,
     UrlEncoder encoder,
     IProblemDetailsService problems,
-    HarnessDbContext db) : ProblemAuthenticationHandler(options, logger, encoder, problems)
+    HarnessDbContext db,
+    AgentKeyCache keys) : ProblemAuthenticationHandler(options, logger, encoder, problems)
 {
     protected override string ChallengeDetail =>
         $"authorization: send this agent's API key as 'Authorization: Bearer <key>' or '{Routes.NodeAuthHeader}: <key>'";
@@ -33,18 +34,27 @@ internal sealed class AgentAuthenticationHandler(
         {
             return AuthenticateResult.Fail("not an agent key");
         }
-        var agent = await db.Agents.AsNoTracking()
-            .Where(a => a.ApiKeyId == id && a.KeyRevokedAt == null)
-            .Select(a => new { a.Id, a.Name, a.ApiKeyHash })
-            .SingleOrDefaultAsync(Context.RequestAborted);
-        if (agent is null || !SecretKeys.Matches(agent.ApiKeyHash, secret))
+        var agent = keys.Find(id);
+        if (agent is null)
+        {
+            var found = await db.Agents.AsNoTracking()
+                .Where(a => a.ApiKeyId == id && a.KeyRevokedAt == null)
+                .Select(a => new { a.Id, a.Name, a.ApiKeyHash })
+                .SingleOrDefaultAsync(Context.RequestAborted);
+            if (found is not null)
+            {
+                keys.Remember(id, found.Id, found.Name, found.ApiKeyHash);
+                agent = keys.Find(id);
+            }
+        }
+        if (agent is null || !SecretKeys.Matches(agent.Hash, secret))
         {
             return AuthenticateResult.Fail("unknown or revoked agent key");
         }
         var identity = new ClaimsIdentity(
             [
                 new Claim(ClaimTypes.Name, agent.Name),
-                new Claim(HarnessAuth.AgentIdClaim, agent.Id.ToString()),
+                new Claim(HarnessAuth.AgentIdClaim, agent.AgentId.ToString()),
                 new Claim(HarnessAuth.AgentNameClaim, agent.Name),
             ],
             HarnessAuth.AgentScheme);

@@ -8,7 +8,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Harness.Server.Features.Agents;
 
 /// <summary>Creates agents and issues their keys; shared by admin registration and self-enrollment.</summary>
-public sealed class AgentRegistry(HarnessDbContext db, TimeProvider time)
+public sealed class AgentRegistry(HarnessDbContext db, TimeProvider time, Security.AgentKeyCache keys)
 {
     public Task<bool> NameTakenAsync(string name, CancellationToken cancellationToken) =>
         db.Agents.AnyAsync(a => a.Name == name, cancellationToken);
@@ -57,6 +57,7 @@ public sealed class AgentRegistry(HarnessDbContext db, TimeProvider time)
         agent.Status = AgentStatuses.Active;
         AuditLog.Record(db, now, actor, "agent.key_rotated", agent.Name);
         await db.SaveChangesAsync(cancellationToken);
+        keys.Forget(agent.Id);
         return new AgentCredentialResponse(agent.ToView(onlineSince, deviceCount), key.Full);
     }
 }

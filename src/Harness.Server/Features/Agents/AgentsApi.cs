@@ -75,15 +75,15 @@ public static class AgentsApi
     }
 
     private static async Task<Results<Ok<AgentView>, ProblemHttpResult>> Revoke(
-        string agent, HarnessDbContext db, TimeProvider time, IOptions<HarnessServerOptions> options, ClaimsPrincipal user, CancellationToken cancellationToken)
+        string agent, HarnessDbContext db, TimeProvider time, IOptions<HarnessServerOptions> options, AgentKeyCache keys, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        var view = await RevokeAsync(db, time, options, agent, user.Actor(), cancellationToken);
+        var view = await RevokeAsync(db, time, options, keys, agent, user.Actor(), cancellationToken);
         return view is null ? Problems.NotFound($"agent: no agent '{agent}'") : TypedResults.Ok(view);
     }
 
     /// <summary>Revokes an agent's key; null when there is no such agent.</summary>
     public static async Task<AgentView?> RevokeAsync(
-        HarnessDbContext db, TimeProvider time, IOptions<HarnessServerOptions> options, string agent, string actor, CancellationToken cancellationToken)
+        HarnessDbContext db, TimeProvider time, IOptions<HarnessServerOptions> options, AgentKeyCache keys, string agent, string actor, CancellationToken cancellationToken)
     {
         var entity = await FindAsync(db, agent, cancellationToken);
         if (entity is null)
@@ -95,6 +95,7 @@ public static class AgentsApi
         entity.Status = AgentStatuses.Inactive;
         AuditLog.Record(db, now, actor, "agent.key_revoked", entity.Name);
         await db.SaveChangesAsync(cancellationToken);
+        keys.Forget(entity.Id);
         var devices = await db.Devices.CountAsync(d => d.AgentId == entity.Id, cancellationToken);
         return entity.ToView(OnlineSince(time, options), devices);
     }
@@ -112,7 +113,7 @@ public static class AgentsApi
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Delete(
-        string agent, HarnessDbContext db, TimeProvider time, ClaimsPrincipal user, CancellationToken cancellationToken)
+        string agent, HarnessDbContext db, TimeProvider time, AgentKeyCache keys, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         var entity = await FindAsync(db, agent, cancellationToken);
         if (entity is null)
@@ -123,6 +124,7 @@ public static class AgentsApi
         db.WorkerHeartbeats.RemoveRange(db.WorkerHeartbeats.Where(h => h.WorkerId == entity.Id.ToString()));
         AuditLog.Record(db, time.GetUtcNow(), user.Actor(), "agent.deleted", entity.Name);
         await db.SaveChangesAsync(cancellationToken);
+        keys.Forget(entity.Id);
         return TypedResults.NoContent();
     }
 

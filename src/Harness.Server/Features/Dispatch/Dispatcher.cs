@@ -27,7 +27,8 @@ public sealed partial class Dispatcher(
         var holds = request.Holds ?? [];
         var freeSlots = request.FreeSlots ?? 0;
         var waitUntil = time.GetUtcNow().AddMilliseconds(Math.Min(request.WaitMs ?? 0, dispatch.MaxPullWaitMs));
-        await RenewAsync(agentId, holds, cancellationToken);
+        // The renewal's read of the held tasks also answers the first look for tasks to stop.
+        var owned = await RenewAsync(agentId, holds, cancellationToken);
         DateTimeOffset? lastCheck = null;
         while (true)
         {
@@ -38,7 +39,8 @@ public sealed partial class Dispatcher(
             var look = lastCheck is not { } since || await work.MayHaveWorkAsync(agentId, generation, since, cancellationToken);
             lastCheck = time.GetUtcNow();
             var (tasks, scans) = look ? await ClaimAsync(agentId, freeSlots, cancellationToken) : ([], []);
-            var cancel = await CancelsAsync(agentId, holds, cancellationToken);
+            var cancel = await CancelsAsync(agentId, holds, owned, cancellationToken);
+            owned = null;
             var now = time.GetUtcNow();
             if (tasks.Count > 0 || scans.Count > 0 || cancel.Count > 0 || now >= waitUntil || stopping.IsCancellationRequested)
             {
@@ -86,20 +88,22 @@ public sealed partial class Dispatcher(
     /// <summary>
     /// Extends the lease of every held task still leased to this agent. Agents pull often (every freed
     /// slot), so only leases past a third of their life are written; agents pull at least every third.
+    /// Returns the held tasks leased to this agent as read before any renewal, or null when none are held.
     /// </summary>
-    private async Task RenewAsync(Guid agentId, IReadOnlyList<TaskRef> holds, CancellationToken cancellationToken)
+    private async Task<List<RunDeviceStateEntity>?> RenewAsync(Guid agentId, IReadOnlyList<TaskRef> holds, CancellationToken cancellationToken)
     {
         if (holds.Count == 0)
         {
-            return;
+            return null;
         }
         var now = time.GetUtcNow();
         var lease = TimeSpan.FromSeconds(options.Value.Dispatch.LeaseSec);
         var due = now + lease * 2 / 3;
         bool Due(RunDeviceStateEntity r) => DeviceRunStatus.IsActive(r.Status) && r.LeaseExpiresAt < due;
-        if (!(await LeasedToAsync(agentId, holds, cancellationToken, tracked: false)).Any(Due))
+        var owned = await LeasedToAsync(agentId, holds, cancellationToken, tracked: false);
+        if (!owned.Any(Due))
         {
-            return;
+            return owned;
         }
         await using var transaction = await db.BeginLockedTransactionAsync(HarnessLock.Dispatch, cancellationToken);
         var rows = await LeasedToAsync(agentId, holds, cancellationToken);
@@ -109,6 +113,7 @@ public sealed partial class Dispatcher(
         }
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        return rows;
     }
 
     /// <summary>
@@ -116,13 +121,14 @@ public sealed partial class Dispatcher(
     /// clears the lease owner) or leased to someone else. A task the agent itself reported ended keeps
     /// its owner and is not listed: there is nothing to stop, and no reason to answer the long-poll.
     /// </summary>
-    private async Task<List<TaskRef>> CancelsAsync(Guid agentId, IReadOnlyList<TaskRef> holds, CancellationToken cancellationToken)
+    /// <param name="read">The held tasks leased to this agent, read a moment ago by the same request; null reads them now.</param>
+    private async Task<List<TaskRef>> CancelsAsync(Guid agentId, IReadOnlyList<TaskRef> holds, List<RunDeviceStateEntity>? read, CancellationToken cancellationToken)
     {
         if (holds.Count == 0)
         {
             return [];
         }
-        var owned = (await LeasedToAsync(agentId, holds, cancellationToken, tracked: false))
+        var owned = (read ?? await LeasedToAsync(agentId, holds, cancellationToken, tracked: false))
             .Select(r => (r.RunId, r.DeviceId, r.Attempt))
             .ToHashSet();
         return holds.Where(h => !owned.Contains((h.RunId, h.DeviceId, h.Attempt))).ToList();
@@ -140,11 +146,19 @@ public sealed partial class Dispatcher(
 
     private async Task<(List<DeviceTask> Tasks, List<ScanOrder> Scans)> ClaimAsync(Guid agentId, int freeSlots, CancellationToken cancellationToken)
     {
-        var pendingScans = await db.ScanJobs.AsNoTracking().AnyAsync(s => s.AgentId == agentId && s.Status == ScanStatus.Pending, cancellationToken);
-        var anyQueued = freeSlots > 0 && await db.RunDeviceStates.AsNoTracking().AnyAsync(s => s.AgentId == agentId && s.Status == DeviceRunStatus.Queued, cancellationToken);
+        // One statement asks both questions: the common idle case costs one round trip and no lock.
+        var look = await db.Agents.AsNoTracking()
+            .Where(a => a.Id == agentId)
+            .Select(a => new
+            {
+                Scans = db.ScanJobs.Any(s => s.AgentId == agentId && s.Status == ScanStatus.Pending),
+                Queued = freeSlots > 0 && db.RunDeviceStates.Any(s => s.AgentId == agentId && s.Status == DeviceRunStatus.Queued),
+            })
+            .SingleOrDefaultAsync(cancellationToken);
+        var (pendingScans, anyQueued) = (look?.Scans ?? false, look?.Queued ?? false);
         if (!pendingScans && !anyQueued)
         {
-            return ([], []); // The common idle case costs two indexed reads and no lock.
+            return ([], []);
         }
         // Every pull that claims queues on this lock: each round trip inside it is paid by all of them.
         await using var transaction = await db.BeginLockedTransactionAsync(HarnessLock.Dispatch, cancellationToken);

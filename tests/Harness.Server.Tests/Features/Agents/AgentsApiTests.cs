@@ -124,6 +124,8 @@ public abstract class AgentsApiTests(string provider) : ApiTest(provider)
     {
         var agent = await RegisterAgentAsync("PC-01");
         using var admin = Server.Operator();
+        // The key was just checked, so the server remembers it (AgentKeyCache): revoking must forget it at once.
+        Assert.Equal(HttpStatusCode.OK, (await HeartbeatAsync(agent.ApiKey, new HeartbeatRequest())).StatusCode);
 
         var revoked = await admin.PostAsync($"{Routes.Agents}/PC-01/revoke", null);
         Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
@@ -135,6 +137,23 @@ public abstract class AgentsApiTests(string provider) : ApiTest(provider)
         Assert.NotEqual(agent.ApiKey, fresh.ApiKey);
         Assert.Equal(HttpStatusCode.OK, (await HeartbeatAsync(fresh.ApiKey, new HeartbeatRequest())).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await HeartbeatAsync(agent.ApiKey, new HeartbeatRequest())).StatusCode);
+
+        // Rotating again forgets the remembered key as well.
+        var again = (await (await admin.PostAsync($"{Routes.Agents}/{agent.Agent.Id}/rotate-key", null)).Content.ReadFromJsonAsync(Json.AgentCredentialResponse))!;
+        Assert.Equal(HttpStatusCode.Unauthorized, (await HeartbeatAsync(fresh.ApiKey, new HeartbeatRequest())).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await HeartbeatAsync(again.ApiKey, new HeartbeatRequest())).StatusCode);
+    }
+
+    [Fact]
+    public async Task Heartbeat_AfterAgentDeleted_Returns401_EvenRightAfterTheKeyWorked()
+    {
+        var agent = await RegisterAgentAsync("PC-01");
+        using var admin = Server.Operator();
+        Assert.Equal(HttpStatusCode.OK, (await HeartbeatAsync(agent.ApiKey, new HeartbeatRequest())).StatusCode);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"{Routes.Agents}/PC-01")).StatusCode);
+
+        await AssertProblemAsync(await HeartbeatAsync(agent.ApiKey, new HeartbeatRequest()), HttpStatusCode.Unauthorized, "authorization");
     }
 
     [Fact]

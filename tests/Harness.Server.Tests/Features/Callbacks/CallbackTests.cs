@@ -38,6 +38,46 @@ public abstract class CallbackTests(string provider) : RunTest(provider)
     }
 
     [Fact]
+    public async Task StoredRunCounters_MoveWithEveryChange_AndAgreeWithARecount()
+    {
+        var key = await FarmAsync("PC-01", 5, 4);
+        var workflow = await PushAsync(Capture);
+        var run = await RunAsync(workflow.WorkflowId);
+        await AssertCountersAgreeAsync(run.RunId); // one device skipped offline at creation
+        var tasks = (await PullAsync(key, 4)).Tasks;
+        Assert.Equal(4, tasks.Count);
+        await AssertCountersAgreeAsync(run.RunId);
+
+        await CallbackAsync(key, Status(tasks[0], DeviceRunStatus.Preflight), Status(tasks[1], DeviceRunStatus.Running), Status(tasks[2], DeviceRunStatus.Waiting));
+        await AssertCountersAgreeAsync(run.RunId);
+        await CallbackAsync(key, Status(tasks[0], DeviceRunStatus.Running), Status(tasks[1], DeviceRunStatus.Preflight)); // the stale one is ignored
+        await AssertCountersAgreeAsync(run.RunId);
+        await FinishAsync(key, tasks[0]);
+        await FinishAsync(key, tasks[1], DeviceRunStatus.Failed, FailureReasons.DeviceUnresponsive);
+        await FinishAsync(key, tasks[2], DeviceRunStatus.TimedOut);
+        await FinishAsync(key, tasks[2]); // already ended: ignored
+        await AssertCountersAgreeAsync(run.RunId);
+        Assert.Equal(RunStatus.Running, (await GetRunAsync(run.RunId)).Run.Status);
+
+        using var admin = Server.Operator();
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync($"{Routes.Runs}/{run.RunId}/cancel", null)).StatusCode);
+        var stored = await AssertCountersAgreeAsync(run.RunId);
+        Assert.Equal((5, 0, 0, 1, 2, 1, 1), (stored.TotalDevices, stored.QueuedCount, stored.RunningCount, stored.SucceededCount, stored.FailedCount, stored.SkippedCount, stored.CancelledCount));
+        Assert.Equal(RunStatus.Cancelled, stored.Status);
+    }
+
+    /// <summary>The run's stored counters (moved by each change) equal a recount of its device states (what the API shows).</summary>
+    private async Task<Harness.Server.Data.Entities.RunEntity> AssertCountersAgreeAsync(Guid runId)
+    {
+        var c = (await GetRunAsync(runId)).Run.Counts;
+        var stored = await QueryAsync(db => db.Runs.AsNoTracking().SingleAsync(r => r.Id == runId));
+        Assert.Equal(
+            (c.Total, c.Queued + c.Dispatched, c.Preflight + c.Running + c.Waiting, c.Succeeded, c.Failed + c.TimedOut, c.SkippedOffline, c.Cancelled),
+            (stored.TotalDevices, stored.QueuedCount, stored.RunningCount, stored.SucceededCount, stored.FailedCount, stored.SkippedCount, stored.CancelledCount));
+        return stored;
+    }
+
+    [Fact]
     public async Task DuplicateAndReorderedEvents_ChangeNothing()
     {
         var key = await FarmAsync("PC-01", 1);
