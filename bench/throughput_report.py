@@ -102,16 +102,17 @@ out += ["", "![Drain: jobs/s by system](images/bench-drain.png)", "",
         ]
 if int(a.tasks) < 50000 or int(a.hangfire_jobs) < 50000:
     out += [f"**Smaller than the issue's 50,000:** this run drained {int(a.tasks):,} Harness tasks and graphile-worker jobs and",
-            f"{int(a.hangfire_jobs):,} Hangfire jobs per round. At the rates above, 50,000 Harness tasks take over half an hour per",
-            "round on this machine, and Hangfire enqueues at roughly its drain rate; jobs/s is a steady-state rate",
+            f"{int(a.hangfire_jobs):,} Hangfire jobs per round. At the rates above, 50,000 Harness tasks take about {50000 / h / 60:.0f} min per",
+            f"round on this machine and 50,000 Hangfire jobs about {50000 / hf / 60:.0f} min (it enqueues at roughly its drain rate); jobs/s is a steady-state rate",
             "(first pickup to last completion), so the comparison holds, but the full-size run is still to be recorded.", ""]
-out += ["**Where Harness's time goes** (from the code, not profiled): every callback and every claim takes one global",
-        "advisory lock (`HarnessLock.Dispatch`) for a transaction of about ten round trips (lock, duplicate check, device",
-        "states, runs, scans, steps, the writes, then `RunProgress.RefreshAsync`, which counts every device of the run by",
-        "status on each callback), so the whole server applies one callback or claim at a time; each request also reads",
-        "the agent's key from the database. (A wake-up no longer makes every waiting long-poll re-check the queue itself:",
-        "one shared read names the agents with queued work.) The fixes are in the server, not the bench: per-row claims (`SKIP LOCKED`) instead of",
-        "the global lock, counters updated incrementally, and fewer round trips per callback.", "",
+out += ["**Where Harness's time goes** (from the code and the round-trip counts, not profiled): every claim and every",
+        "callback is still a transaction under one global advisory lock (`HarnessLock.Dispatch`), so the server applies one",
+        "at a time, and its rate is the inverse of the round trips inside the lock. A claim is six (lock; the agent's queued",
+        "tasks with their run and device; the tasks in progress on those devices and runs; the chosen rows; the writes;",
+        "commit), a callback seven (lock; duplicate check; device states; steps; the run; the writes; commit). Run counters",
+        "move with each change instead of a recount of the run per callback, an agent key checked in the last 5 s is not",
+        "read again, and a pull's look for work is one statement. What is left is the lock itself: per-row claims",
+        "(`SKIP LOCKED`) and callbacks that lock only their own device rows and run counters.", "",
         f"Server RSS at the end of the run: {a.server_rss} MiB. Every round's raw line:", "", "```"]
 out += [" ".join(f"{k}={v}" for k, v in r.items() if k not in ("kind",)) for s in ["harness", "hangfire", "graphile"] for r in drain[s]]
 out += ["```", ""]
@@ -132,7 +133,7 @@ for c in clients:
 out += ["", "![Callback ingest against the insert ceiling](images/bench-ingest.png)", "",
         f"Exactly one row per event_id in every round: {'yes' if exact else 'no'}. Duplicates are answered `duplicate` and",
         "change nothing. The rate is bounded by the same global lock as the drain: a callback is a locked transaction of",
-        "about ten round trips, so more senders only queue behind it.", "", "```"]
+        "seven round trips, so more senders only queue behind it.", "", "```"]
 out += [" ".join(f"{k}={v}" for k, v in r.items() if k != "kind") for c in clients for r in ingest[c]]
 out += ["```", ""]
 open(f"{a.work}/section-Callback-ingest.md", "w").write("\n".join(out))
