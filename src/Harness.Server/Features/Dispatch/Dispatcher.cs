@@ -88,7 +88,7 @@ public sealed partial class Dispatcher(
     /// <summary>
     /// Extends the lease of every held task still leased to this agent. Agents pull often (every freed
     /// slot), so only leases past a third of their life are written; agents pull at least every third.
-    /// Returns the held tasks leased to this agent as read before any renewal, or null when none are held.
+    /// Returns the held tasks still leased to this agent (as renewed, if any was due), or null when none are held.
     /// </summary>
     private async Task<List<RunDeviceStateEntity>?> RenewAsync(Guid agentId, IReadOnlyList<TaskRef> holds, CancellationToken cancellationToken)
     {
@@ -160,6 +160,8 @@ public sealed partial class Dispatcher(
         {
             return ([], []);
         }
+        // Rows an earlier look of this long-poll tracked may have changed since: read everything afresh.
+        db.ChangeTracker.Clear();
         // Every pull that claims queues on this lock: each round trip inside it is paid by all of them.
         await using var transaction = await db.BeginLockedTransactionAsync(HarnessLock.Dispatch, cancellationToken);
         var now = time.GetUtcNow();

@@ -33,11 +33,10 @@ public static class RunProgress
     /// Call before saving device-state changes, inside the same transaction (under the dispatch lock):
     /// moves each touched run's counters by the device-state changes the context is about to save, then
     /// moves the run along (queued → running → succeeded / failed). Counting by the change instead of
-    /// recounting every device of the run keeps a callback's cost flat as runs grow. Runs in
-    /// <paramref name="alsoRunIds"/> are looked at even without a change. Returns the runs that just ended.
+    /// recounting every device of the run keeps a callback's cost flat as runs grow. Returns the runs
+    /// that just ended.
     /// </summary>
-    public static async Task<List<RunEntity>> ApplyChangesAsync(
-        HarnessDbContext db, DateTimeOffset now, CancellationToken cancellationToken, IReadOnlyCollection<Guid>? alsoRunIds = null)
+    public static async Task<List<RunEntity>> ApplyChangesAsync(HarnessDbContext db, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var deltas = new Dictionary<Guid, int[]>();
         foreach (var entry in db.ChangeTracker.Entries<RunDeviceStateEntity>())
@@ -57,13 +56,26 @@ public static class RunProgress
             Move(delta, before, -1);
             Move(delta, after, +1);
         }
-        var ids = deltas.Keys.Union(alsoRunIds ?? []).ToList();
+        var ids = deltas.Keys.ToList();
         var ended = new List<RunEntity>();
         if (ids.Count == 0)
         {
             return ended;
         }
-        var runs = db.Runs.Local.Where(r => ids.Contains(r.Id)).ToDictionary(r => r.Id);
+        // A run this unit of work created or changed is current; one tracked from an earlier transaction of
+        // the same context may not be, so it is read again (a tracking query would keep its old values).
+        var runs = new Dictionary<Guid, RunEntity>();
+        foreach (var entry in db.ChangeTracker.Entries<RunEntity>().Where(e => ids.Contains(e.Entity.Id)).ToList())
+        {
+            if (entry.State is EntityState.Added or EntityState.Modified)
+            {
+                runs[entry.Entity.Id] = entry.Entity;
+            }
+            else
+            {
+                entry.State = EntityState.Detached;
+            }
+        }
         var missing = ids.Where(id => !runs.ContainsKey(id)).ToList();
         if (missing.Count > 0)
         {
