@@ -12,17 +12,12 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 # shellcheck source=../scripts/lib/postgres.sh
 source scripts/lib/postgres.sh
+# shellcheck source=lib.sh
+source bench/lib.sh
 devices=${1:-100}; samples=${2:-50}
 
 ensure_postgres
-work=$(mktemp -d /tmp/harness-bench.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
-  stop_private_postgres
-  rm -rf "$work"
-}
-trap cleanup EXIT
+bench_workdir bench
 
 echo "==> Building"
 dotnet build src/Harness.Cli/Harness.Cli.csproj -c Release -o "$work/bin" --nologo -v quiet >/dev/null

@@ -18,6 +18,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 # shellcheck source=../scripts/lib/postgres.sh
 source scripts/lib/postgres.sh
+# shellcheck source=lib.sh
+source bench/lib.sh
 parts=("$@"); [ ${#parts[@]} -gt 0 ] || parts=(pickup idle fleet footprint)
 ROUNDS=${ROUNDS:-3}
 PICKUP_AGENTS=${PICKUP_AGENTS:-20}; PICKUP_SAMPLES=${PICKUP_SAMPLES:-200}; PICKUP_INTERVAL_MS=${PICKUP_INTERVAL_MS:-50}
@@ -27,16 +29,9 @@ FLEET_DASHBOARDS=${FLEET_DASHBOARDS:-20}; FLEET_DASH_SEC=${FLEET_DASH_SEC:-5}; F
 FOOTPRINT_DEVICES=${FOOTPRINT_DEVICES:-100}; FOOTPRINT_CONCURRENCY=${FOOTPRINT_CONCURRENCY:-20}; FOOTPRINT_RUNS=${FOOTPRINT_RUNS:-5}
 want() { local p; for p in "${parts[@]}"; do [ "$p" = "$1" ] && return 0; done; return 1; }
 
-command -v gnuplot >/dev/null || { apt-get install -y -qq gnuplot-nox >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq gnuplot-nox >/dev/null; }; }
+ensure_gnuplot
 ensure_postgres
-work=$(mktemp -d /tmp/harness-fleet.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
-  stop_private_postgres
-  rm -rf "$work"
-}
-trap cleanup EXIT
+bench_workdir fleet
 
 echo "==> Building"
 # HARNESS_BIN / FLEET_BIN: reuse builds made before (development runs on a busy machine).

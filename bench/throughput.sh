@@ -21,20 +21,15 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 # shellcheck source=../scripts/lib/postgres.sh
 source scripts/lib/postgres.sh
+# shellcheck source=lib.sh
+source bench/lib.sh
 tasks=${TASKS:-50000}; hangfire_jobs=${HANGFIRE_JOBS:-$tasks}; rounds=${ROUNDS:-3}; agents=${AGENTS:-32}; slots=${SLOTS:-8}; workers=${WORKERS:-32}
 pgbench_seconds=${PGBENCH_SECONDS:-10}; ingest_events=${INGEST_EVENTS:-10000}
 clients=(1 8 32)
 
 ensure_postgres
-command -v gnuplot >/dev/null || { echo "==> Installing gnuplot-nox"; as_root apt-get install -y -qq gnuplot-nox >/dev/null; }
-work=$(mktemp -d /tmp/harness-throughput.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
-  stop_private_postgres
-  rm -rf "$work"
-}
-trap cleanup EXIT
+ensure_gnuplot
+bench_workdir throughput
 
 echo "==> Building Harness, the load tool and the Hangfire peer; npm ci for graphile-worker"
 # PREBUILT=dir (with bin/, bench/ and hangfire/ from an earlier build) skips the builds while iterating.

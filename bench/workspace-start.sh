@@ -9,19 +9,13 @@ cd "$root"
 source scripts/lib/postgres.sh
 # shellcheck source=../scripts/lib/docker.sh
 source scripts/lib/docker.sh
+# shellcheck source=lib.sh
+source bench/lib.sh
 rounds=${1:-15}
 
 ensure_postgres
 ensure_docker
-work=$(mktemp -d /tmp/harness-bench.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
-  stop_private_dockerd
-  stop_private_postgres
-  rm -rf "$work"
-}
-trap cleanup EXIT
+bench_workdir bench
 
 echo "==> Building"
 dotnet build src/Harness.Cli/Harness.Cli.csproj -c Release -o "$work/bin" --nologo -v quiet >/dev/null
