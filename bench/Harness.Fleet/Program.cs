@@ -17,7 +17,6 @@ using Harness.Contracts.Workflows;
 //   fleet:  agents heartbeating their devices, dashboards polling, tasks flowing; latencies per endpoint
 // Prints one `key=value` line per result; every time is taken on this host's monotonic clock.
 var opts = Options.Parse(args);
-var mode = args.Length > 0 ? args[0] : "";
 using var handler = new SocketsHttpHandler
 {
     MaxConnectionsPerServer = 100_000,
@@ -26,7 +25,7 @@ using var handler = new SocketsHttpHandler
 };
 using var http = new HttpClient(handler) { BaseAddress = new Uri(opts.Get("url")), Timeout = TimeSpan.FromSeconds(120) };
 var fleet = new Fleet(http, opts);
-return mode switch
+return opts.Mode switch
 {
     "pickup" => await fleet.PickupAsync(),
     "idle" => await fleet.IdleAsync(),
@@ -38,26 +37,6 @@ static int Usage()
 {
     Console.Error.WriteLine("usage: Harness.Fleet pickup|idle|fleet --url URL --admin TOKEN --secret SECRET [--agents N] ...");
     return 2;
-}
-
-internal sealed class Options(Dictionary<string, string> values)
-{
-    public static Options Parse(string[] args)
-    {
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 1; i + 1 < args.Length; i += 2)
-        {
-            values[args[i].TrimStart('-')] = args[i + 1];
-        }
-        return new Options(values);
-    }
-
-    public string Get(string key, string? fallback = null) =>
-        values.TryGetValue(key, out var v) ? v : fallback ?? throw new ArgumentException($"--{key} is required");
-
-    public int Int(string key, int fallback) => values.TryGetValue(key, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
-
-    public double Double(string key, double fallback) => values.TryGetValue(key, out var v) ? double.Parse(v, CultureInfo.InvariantCulture) : fallback;
 }
 
 /// <summary>Latency samples of one kind; percentiles from the sorted array.</summary>
