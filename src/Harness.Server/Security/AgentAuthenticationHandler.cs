@@ -41,11 +41,7 @@ internal sealed class AgentAuthenticationHandler(
                 .Where(a => a.ApiKeyId == id && a.KeyRevokedAt == null)
                 .Select(a => new { a.Id, a.Name, a.ApiKeyHash })
                 .SingleOrDefaultAsync(Context.RequestAborted);
-            if (found is not null)
-            {
-                keys.Remember(id, found.Id, found.Name, found.ApiKeyHash);
-                agent = keys.Find(id);
-            }
+            agent = found is null ? null : keys.Remember(id, found.Id, found.Name, found.ApiKeyHash);
         }
         if (agent is null || !SecretKeys.Matches(agent.Hash, secret))
         {

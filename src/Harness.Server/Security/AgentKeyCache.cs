@@ -23,7 +23,7 @@ public sealed class AgentKeyCache(TimeProvider time)
     public AgentKey? Find(string keyId) =>
         _keys.TryGetValue(keyId, out var key) && key.Until > time.GetUtcNow() ? key : null;
 
-    public void Remember(string keyId, Guid agentId, string name, byte[] hash)
+    public AgentKey Remember(string keyId, Guid agentId, string name, byte[] hash)
     {
         var now = time.GetUtcNow();
         if (_keys.Count > PruneAbove)
@@ -36,7 +36,7 @@ public sealed class AgentKeyCache(TimeProvider time)
                 }
             }
         }
-        _keys[keyId] = new AgentKey(agentId, name, hash, now + Lifetime);
+        return _keys[keyId] = new AgentKey(agentId, name, hash, now + Lifetime);
     }
 
     /// <summary>Forgets every key of <paramref name="agentId"/>: call after revoking, rotating or deleting it.</summary>
