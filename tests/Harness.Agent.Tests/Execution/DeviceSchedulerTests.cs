@@ -121,7 +121,7 @@ public sealed class DeviceSchedulerTests : IDisposable
         Assert.DoesNotContain(queued.Ref(), scheduler.Held);
 
         Assert.True(await scheduler.CancelAsync(running.Ref(), default));
-        await WaitUntilAsync(() => scheduler.Held.Count == 0);
+        await Waits.UntilAsync(() => scheduler.Held.Count == 0);
         Assert.Equal(["d1:cancelled"], _runner.Ended);
         Assert.True(await _runner.NothingStartsAsync());
         Assert.False(await scheduler.CancelAsync(running.Ref(), default));
@@ -137,7 +137,7 @@ public sealed class DeviceSchedulerTests : IDisposable
         await _runner.NextStartedAsync();
 
         _runner.Finish(task);
-        await WaitUntilAsync(() => scheduler.Running == 0);
+        await Waits.UntilAsync(() => scheduler.Running == 0);
 
         Assert.Equal([task.Ref()], scheduler.Held);
         Assert.Equal(2, scheduler.FreeSlots);
@@ -240,14 +240,5 @@ public sealed class DeviceSchedulerTests : IDisposable
         await stop;
 
         Assert.Equal(["d1:shutdown"], _runner.Ended);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (!condition())
-        {
-            await System.Threading.Tasks.Task.Delay(10, timeout.Token);
-        }
     }
 }

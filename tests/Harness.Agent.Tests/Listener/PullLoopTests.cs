@@ -106,6 +106,8 @@ public sealed class PullLoopTests : IAsyncDisposable
         await NextPullAsync(); // a cancel is news: the next pull goes at once
         Answer();
         Assert.Equal(TimeSpan.FromSeconds(1), await _time.TimerArmedAsync());
+        // The runner stops on its own thread: the pull loop does not wait for it, so neither may the test's clock.
+        await Waits.UntilAsync(() => _services.GetRequiredService<DeviceScheduler>().Running == 0);
         _time.Advance(TimeSpan.FromSeconds(1));
         var fourth = await NextPullAsync();
 
