@@ -83,7 +83,7 @@ public sealed partial class CallbackHandler(
             await db.RunSteps.Where(st => runIds.Contains(st.RunId) && deviceIds.Contains(st.DeviceId)).LoadAsync(cancellationToken);
         }
         var results = new List<CallbackResult>(events.Count);
-        var freed = false;
+        var freed = new HashSet<Guid>();
         var leaseUntil = now.AddSeconds(options.Value.Dispatch.LeaseSec);
         foreach (var e in events)
         {
@@ -94,7 +94,7 @@ public sealed partial class CallbackHandler(
             }
             string? ignored = e.Type switch
             {
-                CallbackTypes.DeviceStatus => ApplyStatus(states[(e.RunId!.Value, e.DeviceId!)], e, agentId, now, leaseUntil, ref freed),
+                CallbackTypes.DeviceStatus => ApplyStatus(states[(e.RunId!.Value, e.DeviceId!)], e, agentId, now, leaseUntil, freed),
                 CallbackTypes.Step => ApplyStep(states[(e.RunId!.Value, e.DeviceId!)], e, agentId, now, leaseUntil),
                 _ => await ApplyScanAsync(scans[e.ScanId!.Value], e, agentId, now, cancellationToken),
             };
@@ -107,9 +107,19 @@ public sealed partial class CallbackHandler(
         var ended = await RunProgress.ApplyChangesAsync(db, now, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await db.Database.CurrentTransaction!.CommitAsync(cancellationToken);
-        if (freed || ended.Count > 0)
+        if (freed.Count > 0 || ended.Count > 0)
         {
-            signal.Notify(); // A device or a run slot is free: a waiting pull may lease the next task now.
+            // A device of this agent is free: its next queued task may go. A run slot is free too, which
+            // only matters to other agents when the run's concurrency is below its device count.
+            var runs = db.Runs.Local.Where(r => freed.Contains(r.Id)).ToList();
+            if (runs.Count < freed.Count || runs.Any(r => r.Concurrency < r.TotalDevices))
+            {
+                signal.Notify();
+            }
+            else
+            {
+                signal.Notify([agentId]);
+            }
         }
         return TypedResults.Ok(new CallbackResponse(
             results.Count(r => r.Outcome == CallbackOutcome.Accepted),
@@ -126,7 +136,7 @@ public sealed partial class CallbackHandler(
         _ => 3,
     };
 
-    private string? ApplyStatus(RunDeviceStateEntity state, CallbackEvent e, Guid agentId, DateTimeOffset now, DateTimeOffset leaseUntil, ref bool freed)
+    private string? ApplyStatus(RunDeviceStateEntity state, CallbackEvent e, Guid agentId, DateTimeOffset now, DateTimeOffset leaseUntil, HashSet<Guid> freed)
     {
         if (e.Attempt != state.Attempt)
         {
@@ -150,7 +160,7 @@ public sealed partial class CallbackHandler(
             state.FailureReason = e.Status == DeviceRunStatus.Succeeded ? null
                 : e.FailureReason ?? (e.Status == DeviceRunStatus.TimedOut ? FailureReasons.TaskTimeout : FailureReasons.StepFailed);
             state.LeaseExpiresAt = null;
-            freed = true;
+            freed.Add(state.RunId);
             using (logger.BeginScope(new Dictionary<string, object?> { ["run_id"] = state.RunId, ["node_id"] = state.NodeId, ["device_id"] = state.DeviceId }))
             {
                 LogEnded(logger, state.RunId, state.NodeId, state.DeviceId, e.Status!, state.FailureReason ?? "");

@@ -1,41 +1,105 @@
+using System.Collections.Concurrent;
+
 namespace Harness.Server.Features.Dispatch;
 
 /// <summary>
-/// Wakes long-polling pulls the moment there may be work for them: a run was created, a device
-/// became free, a run was cancelled, a scan was requested. On PostgreSQL the news also goes to the
-/// other server replicas (<see cref="PostgresDispatchNotifier"/>); pulls re-check every
+/// Wakes long-polling pulls the moment there may be work for them. News is either for everyone (a
+/// run was cancelled, leases lapsed, a run slot opened that any agent may fill) or for named agents
+/// only (a run queued tasks on their devices, one of their devices became free, a scan was ordered
+/// for them): a named agent's pull goes straight to its claim, and nobody else wakes, so one new task
+/// costs one claim instead of a wake-up of every waiting pull. On PostgreSQL the news also goes to
+/// the other server replicas (<see cref="PostgresDispatchNotifier"/>); pulls re-check every
 /// <see cref="RecheckInterval"/> in any case, so a lost notification costs at most that.
 /// </summary>
 public sealed class DispatchSignal
 {
     public static readonly TimeSpan RecheckInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>Above this many agents, news for them is published to other replicas as news for everyone.</summary>
+    internal const int MaxNamedAgents = 100;
+
     private TaskCompletionSource _changed = NewSource();
     private long _generation;
+    private readonly ConcurrentDictionary<Guid, TaskCompletionSource> _agents = new();
     private readonly AsyncPending _published = new();
+    private readonly Lock _newsGate = new();
+    private readonly HashSet<Guid> _newsForAgents = [];
+    private bool _newsForAll;
 
-    /// <summary>A task that completes at the next <see cref="Notify"/> (or news from another replica).</summary>
+    /// <summary>A task that completes at the next news for everyone (here or from another replica).</summary>
     public Task Changed => Volatile.Read(ref _changed).Task;
 
-    /// <summary>Counts wake-ups; read after <see cref="Changed"/>, it names the news a pull has already seen.</summary>
+    /// <summary>Counts wake-ups of everyone; read after <see cref="Changed"/>, it names the news a pull has already seen.</summary>
     public long Generation => Interlocked.Read(ref _generation);
 
-    /// <summary>Something changed here: wake this process's pulls and tell the other replicas.</summary>
+    /// <summary>A task that completes at the next news for this agent alone (news for everyone completes <see cref="Changed"/>).</summary>
+    public Task ChangedFor(Guid agentId) => _agents.GetOrAdd(agentId, _ => NewSource()).Task;
+
+    /// <summary>Something changed here that any agent may act on: wake this process's pulls and tell the other replicas.</summary>
     public void Notify()
     {
         WakeLocal();
+        lock (_newsGate)
+        {
+            _newsForAll = true;
+            _newsForAgents.Clear();
+        }
         _published.Set();
     }
 
-    /// <summary>Wakes this process's pulls only (news that came from another replica).</summary>
+    /// <summary>Something changed here for these agents only: wake their pulls and tell the other replicas.</summary>
+    public void Notify(IEnumerable<Guid> agentIds)
+    {
+        var named = agentIds.ToHashSet();
+        if (named.Count == 0)
+        {
+            return;
+        }
+        WakeLocal(named);
+        lock (_newsGate)
+        {
+            if (!_newsForAll)
+            {
+                _newsForAgents.UnionWith(named);
+                _newsForAll = _newsForAgents.Count > MaxNamedAgents;
+            }
+        }
+        _published.Set();
+    }
+
+    /// <summary>Wakes every pull of this process only (news for everyone from another replica).</summary>
     public void WakeLocal()
     {
         Interlocked.Increment(ref _generation);
         Interlocked.Exchange(ref _changed, NewSource()).TrySetResult();
     }
 
+    /// <summary>Wakes the pulls of these agents in this process only (news for them from another replica).</summary>
+    public void WakeLocal(IEnumerable<Guid> agentIds)
+    {
+        foreach (var agentId in agentIds)
+        {
+            if (_agents.TryRemove(agentId, out var waiting))
+            {
+                waiting.TrySetResult();
+            }
+        }
+    }
+
     /// <summary>Completes when there is news to publish to other replicas; bursts coalesce into one.</summary>
     internal Task WaitForNewsAsync(CancellationToken cancellationToken) => _published.WaitAsync(cancellationToken);
+
+    /// <summary>The news gathered since the last call: for everyone, or for the agents named (empty when there is none).</summary>
+    internal (bool ForAll, IReadOnlyList<Guid> Agents) TakeNews()
+    {
+        lock (_newsGate)
+        {
+            var news = (_newsForAll, (IReadOnlyList<Guid>)[.. _newsForAgents]);
+            _newsForAll = false;
+            _newsForAgents.Clear();
+            return news;
+        }
+    }
 
     private static TaskCompletionSource NewSource() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

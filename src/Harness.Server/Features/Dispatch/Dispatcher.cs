@@ -30,13 +30,16 @@ public sealed partial class Dispatcher(
         // The renewal's read of the held tasks also answers the first look for tasks to stop.
         var owned = await RenewAsync(agentId, holds, cancellationToken);
         DateTimeOffset? lastCheck = null;
+        var forMe = false;
         while (true)
         {
             var changed = signal.Changed;
+            var mine = signal.ChangedFor(agentId);
             var generation = signal.Generation;
-            // The first look is the agent's own; after a wake-up or a re-check, one read shared by every
-            // waiting pull says whether this agent has anything to claim at all.
-            var look = lastCheck is not { } since || await work.MayHaveWorkAsync(agentId, generation, since, cancellationToken);
+            // The first look, and a look after news for this agent, are the agent's own; after news for
+            // everyone or a re-check, one read shared by every waiting pull says whether this agent has
+            // anything to claim at all.
+            var look = forMe || lastCheck is not { } since || await work.MayHaveWorkAsync(agentId, generation, since, cancellationToken);
             lastCheck = time.GetUtcNow();
             var (tasks, scans) = look ? await ClaimAsync(agentId, freeSlots, cancellationToken) : ([], []);
             var cancel = await CancelsAsync(agentId, holds, owned, cancellationToken);
@@ -47,7 +50,7 @@ public sealed partial class Dispatcher(
                 return new PullResponse(tasks, cancel, scans, dispatch.LeaseSec, now);
             }
             var nap = TimeSpan.FromTicks(Math.Min((waitUntil - now).Ticks, DispatchSignal.RecheckInterval.Ticks));
-            await Task.WhenAny(changed, Task.Delay(nap, time, cancellationToken));
+            forMe = await Task.WhenAny(changed, mine, Task.Delay(nap, time, cancellationToken)) == mine;
             cancellationToken.ThrowIfCancellationRequested();
         }
     }

@@ -6,15 +6,21 @@ namespace Harness.Server.Features.Dispatch;
 
 /// <summary>
 /// Carries <see cref="DispatchSignal"/> news between server replicas on one PostgreSQL: a
-/// <c>NOTIFY harness_dispatch</c> per burst of local news, and a dedicated <c>LISTEN</c> connection
-/// that wakes this replica's pulls when any replica (itself included) has news. So a task created on
-/// one replica reaches an agent long-polling another in milliseconds, not at the next re-check.
+/// <c>NOTIFY harness_dispatch</c> per burst of local news, whose payload names the agents it is for
+/// (<c>*</c>: everyone), and a dedicated <c>LISTEN</c> connection that wakes this replica's pulls when
+/// another replica has news (its own notifications are skipped: they woke its pulls already). So a
+/// task created on one replica reaches an agent long-polling another in milliseconds, not at the next
+/// re-check, and wakes only that agent's pull.
 /// </summary>
 public sealed partial class PostgresDispatchNotifier(
     IOptions<HarnessServerOptions> options, DispatchSignal signal, TimeProvider time, ILogger<PostgresDispatchNotifier> logger) : BackgroundService
 {
     public const string Channel = "harness_dispatch";
+    internal const string ForAll = "*";
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
+
+    /// <summary>The backend of this replica's publishing connection, whose notifications come back to it too.</summary>
+    private int _publisherPid;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -32,7 +38,13 @@ public sealed partial class PostgresDispatchNotifier(
             {
                 await using var connection = new NpgsqlConnection(connectionString);
                 await connection.OpenAsync(stoppingToken);
-                connection.Notification += (_, _) => signal.WakeLocal();
+                connection.Notification += (_, e) =>
+                {
+                    if (e.PID != Volatile.Read(ref _publisherPid))
+                    {
+                        Wake(signal, e.Payload);
+                    }
+                };
                 await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken);
@@ -70,8 +82,16 @@ public sealed partial class PostgresDispatchNotifier(
                     {
                         connection = new NpgsqlConnection(connectionString);
                         await connection.OpenAsync(stoppingToken);
+                        Volatile.Write(ref _publisherPid, connection.ProcessID);
                     }
-                    await using var notify = new NpgsqlCommand($"NOTIFY {Channel}", connection);
+                    var (forAll, agents) = signal.TakeNews();
+                    if (!forAll && agents.Count == 0)
+                    {
+                        continue;
+                    }
+                    await using var notify = new NpgsqlCommand("SELECT pg_notify(@channel, @payload)", connection);
+                    notify.Parameters.AddWithValue("channel", Channel);
+                    notify.Parameters.AddWithValue("payload", Payload(forAll, agents));
                     await notify.ExecuteNonQueryAsync(stoppingToken);
                 }
                 catch (Exception e) when (!stoppingToken.IsCancellationRequested)
@@ -80,6 +100,7 @@ public sealed partial class PostgresDispatchNotifier(
                     LogPublishFailed(logger, e);
                     if (connection is not null)
                     {
+                        Volatile.Write(ref _publisherPid, 0);
                         await connection.DisposeAsync();
                         connection = null;
                     }
@@ -96,6 +117,31 @@ public sealed partial class PostgresDispatchNotifier(
                 await connection.DisposeAsync();
             }
         }
+    }
+
+    /// <summary>The notification's payload: <c>*</c> for everyone, else the agents' ids, comma-separated.</summary>
+    internal static string Payload(bool forAll, IReadOnlyList<Guid> agents) =>
+        forAll ? ForAll : string.Join(',', agents.Select(a => a.ToString("N")));
+
+    /// <summary>Wakes the pulls a payload names; anything but a list of agent ids wakes every pull.</summary>
+    internal static void Wake(DispatchSignal signal, string? payload)
+    {
+        var agents = new List<Guid>();
+        foreach (var part in (payload ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Guid.TryParseExact(part, "N", out var agent))
+            {
+                signal.WakeLocal();
+                return;
+            }
+            agents.Add(agent);
+        }
+        if (agents.Count == 0)
+        {
+            signal.WakeLocal();
+            return;
+        }
+        signal.WakeLocal(agents);
     }
 
     private async Task DelayAsync(CancellationToken stoppingToken)

@@ -132,7 +132,8 @@ public sealed partial class RunFactory(HarnessDbContext db, TimeProvider time, I
             new { workflow_id = request.WorkflowId, version, playbook_id = request.PlaybookId, seed, devices = states.Count });
         await RunProgress.ApplyChangesAsync(db, now, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
-        signal.Notify();
+        // Only the agents the run queued tasks for have anything new to claim.
+        signal.Notify(states.Where(s => s.Status == DeviceRunStatus.Queued && s.AgentId is not null).Select(s => s.AgentId!.Value));
 
         var counts = RunProgress.Counts(states.GroupBy(s => s.Status).ToDictionary(g => g.Key, g => g.Count()));
         return (new RunCreatedResponse(runId, request.WorkflowId, version, request.PlaybookId, seed, run.Status, counts), null);

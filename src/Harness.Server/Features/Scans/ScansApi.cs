@@ -64,7 +64,7 @@ public static class ScansApi
         }
         AuditLog.Record(db, now, actor, "scan.requested", request.NodeId ?? "*", new { scans = scans.Count });
         await db.SaveChangesAsync(cancellationToken);
-        signal.Notify();
+        signal.Notify(scans.Select(s => s.AgentId));
         var names = agents.ToDictionary(a => a.Id, a => a.Name);
         return (await ViewsAsync(db, scans, names, cancellationToken), null);
     }

@@ -2,9 +2,11 @@ using System.Net.Http.Json;
 using Harness.Contracts;
 using Harness.Contracts.Dispatch;
 using Harness.Contracts.Runs;
+using Harness.Server.Data;
 using Harness.Server.Features.Dispatch;
 using Harness.Server.Tests.Features.Runs;
 using Harness.Testing;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Harness.Server.Tests.Features.Dispatch;
@@ -128,6 +130,71 @@ public abstract class DispatchTests(string provider) : RunTest(provider)
         var pulled = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Empty(pulled.Cancel);
         Assert.Equal(next.RunId, Assert.Single(pulled.Tasks).RunId);
+    }
+
+    [Fact]
+    public async Task RunCreated_IsNewsForTheAgentsItQueuedWorkFor_Only()
+    {
+        var key = await FarmAsync("PC-01", 2);
+        await FarmAsync("PC-02", 2);
+        var workflow = await PushAsync(Capture);
+        var signal = Server.Services.GetRequiredService<DispatchSignal>();
+        var forEveryone = signal.Changed;
+        var forFirst = signal.ChangedFor(await AgentIdAsync("PC-01"));
+        var forSecond = signal.ChangedFor(await AgentIdAsync("PC-02"));
+
+        var waiting = PullAsync(key, 5, waitMs: 30_000);
+        await Task.Delay(200);
+        await RunAsync(workflow.WorkflowId, new RunTarget(DeviceIds: ["PC-01-D01", "PC-01-D02"]));
+
+        Assert.Equal(2, (await waiting.WaitAsync(TimeSpan.FromSeconds(10))).Tasks.Count);
+        Assert.True(forFirst.IsCompleted);
+        Assert.False(forSecond.IsCompleted, "PC-02 has nothing new to claim: its pull should not wake");
+        Assert.False(forEveryone.IsCompleted, "a run for one agent should not wake every waiting pull");
+    }
+
+    [Fact]
+    public async Task DeviceFreed_WakesItsAgentsWaitingPull_ForTheNextRunOnThatDevice()
+    {
+        var key = await FarmAsync("PC-01", 1);
+        var workflow = await PushAsync(Capture);
+        await RunAsync(workflow.WorkflowId);
+        Server.Time.Advance(TimeSpan.FromSeconds(1));
+        var next = await RunAsync(workflow.WorkflowId);
+        var first = Assert.Single((await PullAsync(key, 2)).Tasks);
+
+        // The server's clock never advances here: only the callback that frees the device ends this wait.
+        var waiting = PullAsync(key, 1, [Ref(first)], waitMs: 30_000);
+        await Task.Delay(200);
+        Assert.False(waiting.IsCompleted);
+        await FinishAsync(key, first);
+
+        Assert.Equal(next.RunId, Assert.Single((await waiting.WaitAsync(TimeSpan.FromSeconds(10))).Tasks).RunId);
+    }
+
+    [Fact]
+    public async Task RunSlotFreedOnOneAgent_WakesAnotherAgentsWaitingPull_WhenTheRunsConcurrencyHeldItBack()
+    {
+        var first = await FarmAsync("PC-01", 1);
+        var second = await FarmAsync("PC-02", 1);
+        var workflow = await PushAsync(Capture);
+        await RunAsync(workflow.WorkflowId, new RunTarget(DeviceIds: ["PC-01-D01", "PC-02-D01"]), concurrency: 1);
+        var task = Assert.Single((await PullAsync(first, 1)).Tasks);
+        Assert.Empty((await PullAsync(second, 1)).Tasks);
+
+        var waiting = PullAsync(second, 1, waitMs: 30_000);
+        await Task.Delay(200);
+        Assert.False(waiting.IsCompleted);
+        await FinishAsync(first, task);
+
+        Assert.Equal("PC-02-D01", Assert.Single((await waiting.WaitAsync(TimeSpan.FromSeconds(10))).Tasks).DeviceId);
+    }
+
+    private async Task<Guid> AgentIdAsync(string name)
+    {
+        await using var scope = Server.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<HarnessDbContext>();
+        return (await db.Agents.AsNoTracking().SingleAsync(a => a.Name == name)).Id;
     }
 
     [Fact]
