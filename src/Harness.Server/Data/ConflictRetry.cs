@@ -1,9 +1,10 @@
 namespace Harness.Server.Data;
 
 /// <summary>
-/// Runs a unit of work that may lose a race on a unique index (two requests inserting the same row)
-/// again with a clean change tracker; after <see cref="MaxAttempts"/> it answers 503, never 500.
-/// Whatever transaction an attempt left open is rolled back before the next.
+/// Runs a unit of work that may lose a race again with a clean change tracker: on a unique index (two
+/// requests inserting the same row), or to a PostgreSQL deadlock or serialization failure (concurrent
+/// row lockers); after <see cref="MaxAttempts"/> it answers 503, never 500. Whatever transaction an
+/// attempt left open is rolled back before the next.
 /// </summary>
 public static class ConflictRetry
 {
@@ -18,12 +19,12 @@ public static class ConflictRetry
             {
                 return await attempt();
             }
-            catch (Microsoft.EntityFrameworkCore.DbUpdateException e) when (n < MaxAttempts)
+            catch (Exception e) when (IsConflict(e) && n < MaxAttempts)
             {
                 onRetry(n, e);
                 db.ChangeTracker.Clear();
             }
-            catch (Microsoft.EntityFrameworkCore.DbUpdateException e)
+            catch (Exception e) when (IsConflict(e))
             {
                 onGiveUp(n, e);
                 return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Concurrent update", detail: $"{field}: {retryAdvice}");
@@ -37,5 +38,18 @@ public static class ConflictRetry
                 }
             }
         }
+    }
+
+    private static bool IsConflict(Exception e)
+    {
+        for (var x = e; x is not null; x = x.InnerException)
+        {
+            if (x is Microsoft.EntityFrameworkCore.DbUpdateException
+                or Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.DeadlockDetected or Npgsql.PostgresErrorCodes.SerializationFailure })
+            {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -37,6 +37,24 @@ public abstract class HarnessDbContext(DbContextOptions options) : DbContext(opt
     /// </summary>
     public abstract Task<IDbContextTransaction> BeginLockedTransactionAsync(HarnessLock key, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Starts a transaction that holds <paramref name="key"/> shared until it ends: any number of such
+    /// transactions run at once, none alongside one that holds it exclusively
+    /// (<see cref="BeginLockedTransactionAsync"/>). Writers under a shared hold lock the rows they change
+    /// (<see cref="LockDeviceStatesAsync"/>, <see cref="LockRunsAsync"/>). SQLite has one writer at a time,
+    /// so there it is the exclusive lock.
+    /// </summary>
+    public abstract Task<IDbContextTransaction> BeginSharedLockedTransactionAsync(HarnessLock key, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Reads, tracked, the device states of these runs on these devices, locking each row until the
+    /// transaction ends (PostgreSQL <c>FOR UPDATE</c>, in key order so concurrent lockers cannot deadlock).
+    /// </summary>
+    public abstract Task<List<RunDeviceStateEntity>> LockDeviceStatesAsync(IReadOnlyCollection<Guid> runIds, IReadOnlyCollection<string> deviceIds, CancellationToken cancellationToken);
+
+    /// <summary>Reads, tracked, these runs, locking each row until the transaction ends (in key order).</summary>
+    public abstract Task<List<RunEntity>> LockRunsAsync(IReadOnlyCollection<Guid> runIds, CancellationToken cancellationToken);
+
     /// <summary>Takes <paramref name="key"/> as well inside the current transaction (always after the locks it already holds).</summary>
     public abstract Task AcquireLockAsync(HarnessLock key, CancellationToken cancellationToken);
 

@@ -1,3 +1,4 @@
+using Harness.Server.Data.Entities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
@@ -11,6 +12,16 @@ public sealed class SqliteHarnessDbContext(DbContextOptions<SqliteHarnessDbConte
     // Microsoft.Data.Sqlite begins transactions IMMEDIATE: the database's write lock is held from the start.
     public override Task<IDbContextTransaction> BeginLockedTransactionAsync(HarnessLock key, CancellationToken cancellationToken) =>
         Database.BeginTransactionAsync(cancellationToken);
+
+    // One writer at a time: a shared hold is the exclusive one, and rows need no locks of their own.
+    public override Task<IDbContextTransaction> BeginSharedLockedTransactionAsync(HarnessLock key, CancellationToken cancellationToken) =>
+        Database.BeginTransactionAsync(cancellationToken);
+
+    public override Task<List<RunDeviceStateEntity>> LockDeviceStatesAsync(IReadOnlyCollection<Guid> runIds, IReadOnlyCollection<string> deviceIds, CancellationToken cancellationToken) =>
+        RunDeviceStates.Where(s => runIds.Contains(s.RunId) && deviceIds.Contains(s.DeviceId)).ToListAsync(cancellationToken);
+
+    public override Task<List<RunEntity>> LockRunsAsync(IReadOnlyCollection<Guid> runIds, CancellationToken cancellationToken) =>
+        Runs.Where(r => runIds.Contains(r.Id)).ToListAsync(cancellationToken);
 
     // The IMMEDIATE transaction already holds the only lock SQLite has.
     public override Task AcquireLockAsync(HarnessLock key, CancellationToken cancellationToken) => Task.CompletedTask;

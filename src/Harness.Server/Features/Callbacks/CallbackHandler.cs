@@ -32,15 +32,18 @@ public sealed partial class CallbackHandler(
 
     private async Task<IResult> ApplyAsync(Guid agentId, IReadOnlyList<CallbackEvent> events, CancellationToken cancellationToken)
     {
-        await db.BeginLockedTransactionAsync(HarnessLock.Dispatch, cancellationToken);
+        // Shared: callbacks run alongside each other (each locks the rows it changes), never alongside a
+        // claim, the sweeper, a cancel or a release, which hold the lock exclusively.
+        await db.BeginSharedLockedTransactionAsync(HarnessLock.Dispatch, cancellationToken);
         var now = time.GetUtcNow();
+        var runIds = events.Where(e => e.RunId is not null).Select(e => e.RunId!.Value).Distinct().ToList();
+        var deviceIds = events.Where(e => e.DeviceId is not null).Select(e => e.DeviceId!).Distinct().ToList();
+        var states = (runIds.Count == 0 ? [] : await db.LockDeviceStatesAsync(runIds, deviceIds, cancellationToken))
+            .ToDictionary(s => (s.RunId, s.DeviceId));
+        // Read after the rows are locked: a concurrent delivery of the same events has committed by now.
         var ids = events.Select(e => e.EventId!).Distinct().ToList();
         var seen = (await db.CallbackEvents.AsNoTracking().Where(c => ids.Contains(c.EventId)).Select(c => c.EventId).ToListAsync(cancellationToken))
             .ToHashSet(StringComparer.Ordinal);
-        var runIds = events.Where(e => e.RunId is not null).Select(e => e.RunId!.Value).Distinct().ToList();
-        var deviceIds = events.Where(e => e.DeviceId is not null).Select(e => e.DeviceId!).Distinct().ToList();
-        var states = (await db.RunDeviceStates.Where(s => runIds.Contains(s.RunId) && deviceIds.Contains(s.DeviceId)).ToListAsync(cancellationToken))
-            .ToDictionary(s => (s.RunId, s.DeviceId));
         var scanIds = events.Where(e => e.ScanId is not null).Select(e => e.ScanId!.Value).Distinct().ToList();
         // Round trips under the dispatch lock are what callbacks queue behind: skip the reads a batch does not need.
         var scans = scanIds.Count == 0 ? new Dictionary<Guid, ScanJobEntity>() : await db.ScanJobs.Where(s => scanIds.Contains(s.Id)).ToDictionaryAsync(s => s.Id, cancellationToken);

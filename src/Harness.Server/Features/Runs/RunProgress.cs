@@ -79,7 +79,8 @@ public static class RunProgress
         var missing = ids.Where(id => !runs.ContainsKey(id)).ToList();
         if (missing.Count > 0)
         {
-            foreach (var run in await db.Runs.Where(r => missing.Contains(r.Id)).ToListAsync(cancellationToken))
+            // Locked: callbacks of different agents move the same run's counters at once.
+            foreach (var run in await db.LockRunsAsync(missing, cancellationToken))
             {
                 runs[run.Id] = run;
             }

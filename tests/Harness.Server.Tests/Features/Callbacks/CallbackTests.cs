@@ -66,6 +66,36 @@ public abstract class CallbackTests(string provider) : RunTest(provider)
         Assert.Equal(RunStatus.Cancelled, stored.Status);
     }
 
+    [Fact]
+    public async Task ConcurrentCallbacks_OfManyAgentsOnOneRun_EachApplyOnce_AndTheRunEndsWithCountersThatAgree()
+    {
+        var keys = new List<string>();
+        for (var n = 1; n <= 6; n++)
+        {
+            keys.Add(await FarmAsync($"PC-{n:00}", 4));
+        }
+        var workflow = await PushAsync(Capture);
+        var run = await RunAsync(workflow.WorkflowId, concurrency: 24);
+        var tasks = new List<(string Key, DeviceTask Task)>();
+        foreach (var key in keys)
+        {
+            tasks.AddRange((await PullAsync(key, 4)).Tasks.Select(t => (key, t)));
+        }
+        Assert.Equal(24, tasks.Count);
+
+        // Every task reports at once, and each batch twice at once: an agent's retry racing its first try.
+        await Task.WhenAll(tasks.Select(async x =>
+        {
+            CallbackEvent[] batch = [Status(x.Task, DeviceRunStatus.Preflight), Status(x.Task, DeviceRunStatus.Running), Status(x.Task, DeviceRunStatus.Succeeded)];
+            var answers = await Task.WhenAll(PostCallbackAsync(x.Key, batch), PostCallbackAsync(x.Key, batch));
+            Assert.All(answers, a => Assert.Equal(HttpStatusCode.OK, a.StatusCode));
+        }));
+
+        var stored = await AssertCountersAgreeAsync(run.RunId);
+        Assert.Equal((24, 24, RunStatus.Succeeded), (stored.TotalDevices, stored.SucceededCount, stored.Status));
+        Assert.Equal(72, await QueryAsync(db => db.CallbackEvents.CountAsync(c => c.RunId == run.RunId)));
+    }
+
     /// <summary>The run's stored counters (moved by each change) equal a recount of its device states (what the API shows).</summary>
     private async Task<Harness.Server.Data.Entities.RunEntity> AssertCountersAgreeAsync(Guid runId)
     {
