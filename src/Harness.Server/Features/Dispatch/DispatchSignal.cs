@@ -79,9 +79,11 @@ public sealed class DispatchSignal
     {
         foreach (var agentId in agentIds)
         {
-            if (_agents.TryRemove(agentId, out var waiting))
+            // Completed before it is removed: a pull that finds a new wait in its place knows the old one ended.
+            if (_agents.TryGetValue(agentId, out var waiting))
             {
                 waiting.TrySetResult();
+                _agents.TryRemove(new KeyValuePair<Guid, TaskCompletionSource>(agentId, waiting));
             }
         }
     }

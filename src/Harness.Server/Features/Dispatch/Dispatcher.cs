@@ -30,12 +30,15 @@ public sealed partial class Dispatcher(
         // The renewal's read of the held tasks also answers the first look for tasks to stop.
         var owned = await RenewAsync(agentId, holds, cancellationToken);
         DateTimeOffset? lastCheck = null;
-        var forMe = false;
+        Task? lastMine = null;
         while (true)
         {
             var changed = signal.Changed;
             var mine = signal.ChangedFor(agentId);
             var generation = signal.Generation;
+            // News for this agent since the last wait began, even if other news ended that wait first: a
+            // wait that is replaced was completed before (DispatchSignal.WakeLocal), so this sees it.
+            var forMe = lastMine is { IsCompleted: true };
             // The first look, and a look after news for this agent, are the agent's own; after news for
             // everyone or a re-check, one read shared by every waiting pull says whether this agent has
             // anything to claim at all.
@@ -50,7 +53,8 @@ public sealed partial class Dispatcher(
                 return new PullResponse(tasks, cancel, scans, dispatch.LeaseSec, now);
             }
             var nap = TimeSpan.FromTicks(Math.Min((waitUntil - now).Ticks, DispatchSignal.RecheckInterval.Ticks));
-            forMe = await Task.WhenAny(changed, mine, Task.Delay(nap, time, cancellationToken)) == mine;
+            await Task.WhenAny(changed, mine, Task.Delay(nap, time, cancellationToken));
+            lastMine = mine;
             cancellationToken.ThrowIfCancellationRequested();
         }
     }
