@@ -32,14 +32,7 @@ psql -d harness_drain -c "CREATE EXTENSION pg_stat_statements"
 conn="${HARNESS_TEST_POSTGRES/Database=postgres/Database=harness_drain}"
 conn="${conn/Maximum Pool Size=20/Maximum Pool Size=64}"
 
-admin="bench-admin-token-$(date +%s)-0123456789"
-secret="bench-fleet-secret-$(date +%s)-0123456789"
-port=$(free_port)
-HARNESS_ADMIN_TOKEN=$admin NODE_AGENT_SHARED_SECRET=$secret HARNESS_DATABASE_PROVIDER=postgres \
-  HARNESS_DATABASE_URL="$conn" HARNESS_ARTIFACTS_DIR="$work/artifacts" \
-  dotnet "$work/bin/harness.dll" server --urls "http://127.0.0.1:$port" >"$work/server.log" 2>&1 &
-server_pid=$!; pids+=("$server_pid")
-for _ in $(seq 1 120); do curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.5; done
+bench_start_server "$conn"
 
 # CPU seconds (user + system) of a process; with "all", its reaped children's too.
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" -v all="${2:-}" '{ sub(/.*\) /, ""); split($0, f, " "); print (f[12] + f[13] + (all ? f[14] + f[15] : 0)) / hz }' "/proc/$1/stat"; }

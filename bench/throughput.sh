@@ -77,14 +77,7 @@ done
 
 echo "==> Drain: $tasks tasks, Harness ($agents agents × $slots slots) vs Hangfire and graphile-worker ($workers workers), $rounds round(s)"
 psql -c "CREATE DATABASE harness_drain"
-admin="bench-admin-token-$(date +%s)-0123456789"
-secret="bench-fleet-secret-$(date +%s)-0123456789"
-port=$(free_port)
-HARNESS_ADMIN_TOKEN=$admin NODE_AGENT_SHARED_SECRET=$secret HARNESS_DATABASE_PROVIDER=postgres \
-  HARNESS_DATABASE_URL="$(conn harness_drain)" HARNESS_ARTIFACTS_DIR="$work/artifacts" \
-  dotnet "$work/bin/harness.dll" server --urls "http://127.0.0.1:$port" >"$work/server.log" 2>&1 &
-server_pid=$!; pids+=($server_pid)
-for _ in $(seq 1 120); do curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.5; done
+bench_start_server "$(conn harness_drain)"
 bench_tool() { dotnet "$work/bench/Harness.Bench.dll" "$@" --url "http://127.0.0.1:$port" --admin "$admin" --secret "$secret" --pg "$(conn harness_drain)"; }
 run_harness() { bench_tool drain --agents "$agents" --tasks "$tasks" --slots "$slots" --tag "d$1"; }
 run_hangfire() { psql -c "CREATE DATABASE bench_hangfire_$1"; dotnet "$work/hangfire/HangfirePeer.dll" "$(conn "bench_hangfire_$1")" "$hangfire_jobs" "$workers"; }
