@@ -11,8 +11,7 @@ public sealed class PostgresHarnessDbContext(DbContextOptions<PostgresHarnessDbC
     public override async Task<IDbContextTransaction> BeginLockedTransactionAsync(HarnessLock key, CancellationToken cancellationToken)
     {
         var transaction = await Database.BeginTransactionAsync(cancellationToken);
-        var lockKey = (long)key;
-        await Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({lockKey})", cancellationToken);
+        await AcquireLockAsync(key, cancellationToken);
         return transaction;
     }
 
