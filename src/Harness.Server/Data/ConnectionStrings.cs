@@ -10,6 +10,9 @@ namespace Harness.Server.Data;
 /// </summary>
 public static class ConnectionStrings
 {
+    /// <summary>How many statements each PostgreSQL connection prepares, unless the connection string says (<c>Max Auto Prepare</c>).</summary>
+    public const int AutoPrepared = 64;
+
     /// <summary>The provider's own connection string for <paramref name="value"/>.</summary>
     /// <exception cref="ArgumentException">The value is neither a valid connection string nor a postgres URL.</exception>
     public static string Normalize(string provider, string value)
@@ -18,13 +21,21 @@ public static class ConnectionStrings
         {
             var given = IsPostgresUrl(value) ? FromPostgresUrl(value) : value;
             var builder = new NpgsqlConnectionStringBuilder(given);
-            if (!new DbConnectionStringBuilder { ConnectionString = given }.Keys.Cast<string>()
-                    .Any(k => k.Replace(" ", "", StringComparison.Ordinal).Equals("NoResetOnClose", StringComparison.OrdinalIgnoreCase)))
+            var keys = new DbConnectionStringBuilder { ConnectionString = given }.Keys.Cast<string>()
+                .Select(k => k.Replace(" ", "", StringComparison.Ordinal)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            // Defaults the server's own use calls for; a value the operator gave is kept.
+            if (!keys.Contains("NoResetOnClose"))
             {
                 // The server keeps no session state (its locks are transaction-scoped), so a pooled connection
                 // need not be reset with DISCARD ALL each time it is handed back: that was half of all statements
-                // an idle fleet cost (docs/benchmarks.md, "Idle cost"). An explicit setting is kept.
+                // an idle fleet cost (docs/benchmarks.md, "Idle cost").
                 builder.NoResetOnClose = true;
+            }
+            if (!keys.Contains("MaxAutoPrepare"))
+            {
+                // The server sends the same few dozen statements over and over: prepared once per connection,
+                // PostgreSQL stops parsing and planning them on every call (docs/benchmarks.md, "Drain").
+                builder.MaxAutoPrepare = AutoPrepared;
             }
             return builder.ConnectionString;
         }

@@ -8,8 +8,17 @@ namespace Harness.Server.Data;
 /// The Harness schema (DESIGN.md §3). Each provider has its own subclass so that each keeps its
 /// own migrations; the model itself is defined once, here.
 /// </summary>
-public abstract class HarnessDbContext(DbContextOptions options) : DbContext(options)
+public abstract class HarnessDbContext : DbContext
 {
+    protected HarnessDbContext(DbContextOptions options)
+        : base(options)
+    {
+        // A failed save inside a transaction of ours ends the whole unit of work (ConflictRetry rolls it
+        // back and starts again), so EF's savepoint around each save bought nothing, and cost two round
+        // trips while the transaction held its row locks.
+        Database.AutoSavepointsEnabled = false;
+    }
+
     public DbSet<AgentEntity> Agents => Set<AgentEntity>();
     public DbSet<WorkerHeartbeatEntity> WorkerHeartbeats => Set<WorkerHeartbeatEntity>();
     public DbSet<DeviceEntity> Devices => Set<DeviceEntity>();
@@ -41,7 +50,7 @@ public abstract class HarnessDbContext(DbContextOptions options) : DbContext(opt
     /// Starts a transaction that holds <paramref name="key"/> shared until it ends: any number of such
     /// transactions run at once, none alongside one that holds it exclusively
     /// (<see cref="BeginLockedTransactionAsync"/>). Writers under a shared hold lock the rows they change
-    /// (<see cref="LockDeviceStatesAsync"/>, <see cref="LockRunsAsync"/>). SQLite has one writer at a time,
+    /// (<see cref="LockDeviceStatesAsync"/>, <see cref="MoveRunCountersAsync"/>). SQLite has one writer at a time,
     /// so there it is the exclusive lock.
     /// </summary>
     public abstract Task<IDbContextTransaction> BeginSharedLockedTransactionAsync(HarnessLock key, CancellationToken cancellationToken);
@@ -52,8 +61,12 @@ public abstract class HarnessDbContext(DbContextOptions options) : DbContext(opt
     /// </summary>
     public abstract Task<List<RunDeviceStateEntity>> LockDeviceStatesAsync(IReadOnlyCollection<Guid> runIds, IReadOnlyCollection<string> deviceIds, CancellationToken cancellationToken);
 
-    /// <summary>Reads, tracked, these runs, locking each row until the transaction ends (in key order).</summary>
-    public abstract Task<List<RunEntity>> LockRunsAsync(IReadOnlyCollection<Guid> runIds, CancellationToken cancellationToken);
+    /// <summary>
+    /// Adds each delta to its run's counters in the database, in the order given (key order, so concurrent
+    /// movers cannot deadlock), and returns the runs as they are now, tracked. The row stays locked until
+    /// the transaction ends, so call it last, just before the commit.
+    /// </summary>
+    public abstract Task<List<RunEntity>> MoveRunCountersAsync(IReadOnlyList<(Guid RunId, RunCounterDelta Delta)> moves, CancellationToken cancellationToken);
 
     /// <summary>Takes <paramref name="key"/> as well inside the current transaction (always after the locks it already holds).</summary>
     public abstract Task AcquireLockAsync(HarnessLock key, CancellationToken cancellationToken);
@@ -100,4 +113,19 @@ public enum HarnessLock : long
     Dispatch = 0x4841_524E_4450, // "HARNDP"
     /// <summary>Workspace placement and state transitions: capacity is read then taken under it.</summary>
     Workspaces = 0x4841_524E_5753, // "HARNWS"
+}
+
+/// <summary>How much each of a run's counters moves (<see cref="HarnessDbContext.MoveRunCountersAsync"/>).</summary>
+public readonly record struct RunCounterDelta(int Total, int Queued, int Running, int Succeeded, int Failed, int Skipped, int Cancelled)
+{
+    public void AddTo(RunEntity run)
+    {
+        run.TotalDevices += Total;
+        run.QueuedCount += Queued;
+        run.RunningCount += Running;
+        run.SucceededCount += Succeeded;
+        run.FailedCount += Failed;
+        run.SkippedCount += Skipped;
+        run.CancelledCount += Cancelled;
+    }
 }

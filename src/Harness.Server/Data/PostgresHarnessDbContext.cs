@@ -30,8 +30,21 @@ public sealed class PostgresHarnessDbContext(DbContextOptions<PostgresHarnessDbC
             ORDER BY run_id, device_id FOR UPDATE
             """).ToListAsync(cancellationToken);
 
-    public override Task<List<RunEntity>> LockRunsAsync(IReadOnlyCollection<Guid> runIds, CancellationToken cancellationToken) =>
-        Runs.FromSql($"SELECT * FROM runs WHERE id = ANY({runIds.ToArray()}) ORDER BY id FOR UPDATE").ToListAsync(cancellationToken);
+    public override async Task<List<RunEntity>> MoveRunCountersAsync(IReadOnlyList<(Guid RunId, RunCounterDelta Delta)> moves, CancellationToken cancellationToken)
+    {
+        var runs = new List<RunEntity>(moves.Count);
+        foreach (var (id, d) in moves)
+        {
+            runs.AddRange(await Runs.FromSql($"""
+                UPDATE runs SET total_devices = total_devices + {d.Total}, queued_count = queued_count + {d.Queued},
+                    running_count = running_count + {d.Running}, succeeded_count = succeeded_count + {d.Succeeded},
+                    failed_count = failed_count + {d.Failed}, skipped_count = skipped_count + {d.Skipped},
+                    cancelled_count = cancelled_count + {d.Cancelled}
+                WHERE id = {id} RETURNING *
+                """).ToListAsync(cancellationToken));
+        }
+        return runs;
+    }
 
     public override async Task AcquireLockAsync(HarnessLock key, CancellationToken cancellationToken)
     {

@@ -20,8 +20,21 @@ public sealed class SqliteHarnessDbContext(DbContextOptions<SqliteHarnessDbConte
     public override Task<List<RunDeviceStateEntity>> LockDeviceStatesAsync(IReadOnlyCollection<Guid> runIds, IReadOnlyCollection<string> deviceIds, CancellationToken cancellationToken) =>
         RunDeviceStates.Where(s => runIds.Contains(s.RunId) && deviceIds.Contains(s.DeviceId)).ToListAsync(cancellationToken);
 
-    public override Task<List<RunEntity>> LockRunsAsync(IReadOnlyCollection<Guid> runIds, CancellationToken cancellationToken) =>
-        Runs.Where(r => runIds.Contains(r.Id)).ToListAsync(cancellationToken);
+    // The IMMEDIATE transaction already holds the only lock SQLite has: read, add, save.
+    public override async Task<List<RunEntity>> MoveRunCountersAsync(IReadOnlyList<(Guid RunId, RunCounterDelta Delta)> moves, CancellationToken cancellationToken)
+    {
+        var ids = moves.Select(m => m.RunId).ToList();
+        var runs = await Runs.Where(r => ids.Contains(r.Id)).ToDictionaryAsync(r => r.Id, cancellationToken);
+        foreach (var (id, d) in moves)
+        {
+            if (runs.TryGetValue(id, out var run))
+            {
+                d.AddTo(run);
+            }
+        }
+        await SaveChangesAsync(cancellationToken);
+        return [.. runs.Values];
+    }
 
     // The IMMEDIATE transaction already holds the only lock SQLite has.
     public override Task AcquireLockAsync(HarnessLock key, CancellationToken cancellationToken) => Task.CompletedTask;

@@ -39,6 +39,18 @@ public sealed class ConnectionStringsTests
         Assert.True(new NpgsqlConnectionStringBuilder(fromUrl).NoResetOnClose);
     }
 
+    [Fact]
+    public void Normalize_Postgres_PreparesItsStatements_UnlessTheOperatorSaysOtherwise()
+    {
+        var defaulted = ConnectionStrings.Normalize(DatabaseOptions.Postgres, "Host=127.0.0.1;Database=h");
+        var turnedOff = ConnectionStrings.Normalize(DatabaseOptions.Postgres, "Host=127.0.0.1;Database=h;Max Auto Prepare=0");
+        var fromUrl = ConnectionStrings.Normalize(DatabaseOptions.Postgres, "postgres://u:p@127.0.0.1:5432/h?max_auto_prepare=8");
+
+        Assert.Equal(ConnectionStrings.AutoPrepared, new NpgsqlConnectionStringBuilder(defaulted).MaxAutoPrepare);
+        Assert.Equal(0, new NpgsqlConnectionStringBuilder(turnedOff).MaxAutoPrepare);
+        Assert.Equal(8, new NpgsqlConnectionStringBuilder(fromUrl).MaxAutoPrepare);
+    }
+
     [Theory]
     [InlineData(DatabaseOptions.Postgres, "garbage;;==")]
     [InlineData(DatabaseOptions.Postgres, "postgres://")]

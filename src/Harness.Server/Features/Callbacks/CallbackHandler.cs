@@ -107,8 +107,7 @@ public sealed partial class CallbackHandler(
             });
             results.Add(new CallbackResult(e.EventId!, ignored is null ? CallbackOutcome.Accepted : CallbackOutcome.Ignored, ignored));
         }
-        var ended = await RunProgress.ApplyChangesAsync(db, now, cancellationToken);
-        await db.SaveChangesAsync(cancellationToken);
+        var ended = await RunProgress.SaveChangesAsync(db, now, cancellationToken);
         await db.Database.CurrentTransaction!.CommitAsync(cancellationToken);
         if (freed.Count > 0 || ended.Count > 0)
         {

@@ -180,8 +180,7 @@ public sealed partial class Dispatcher(
             await Scans.ScanJobsMirror.SyncAsync(db, scan, cancellationToken);
         }
         var tasks = anyQueued ? await LeaseTasksAsync(agentId, freeSlots, now, cancellationToken) : [];
-        await Runs.RunProgress.ApplyChangesAsync(db, now, cancellationToken);
-        await db.SaveChangesAsync(cancellationToken);
+        await Runs.RunProgress.SaveChangesAsync(db, now, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         if (tasks.Count > 0)
         {

@@ -53,7 +53,7 @@ public sealed partial class LeaseSweeper(
     private DateTimeOffset _lastRunCheck = DateTimeOffset.MinValue;
 
     /// <summary>
-    /// A run's counters move with each device-state change (<see cref="RunProgress.ApplyChangesAsync"/>);
+    /// A run's counters move with each device-state change (<see cref="RunProgress.SaveChangesAsync"/>);
     /// should a change ever go uncounted, a run whose devices have all ended is ended here, so no run
     /// stays open for ever.
     /// </summary>
@@ -150,8 +150,7 @@ public sealed partial class LeaseSweeper(
             row.LeaseExpiresAt = null;
             row.UpdatedAt = now;
         }
-        await RunProgress.ApplyChangesAsync(db, now, cancellationToken);
-        await db.SaveChangesAsync(cancellationToken);
+        await RunProgress.SaveChangesAsync(db, now, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return rows.Count;
     }

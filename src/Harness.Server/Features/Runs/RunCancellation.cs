@@ -40,8 +40,7 @@ public static class RunCancellation
             run.FinishedAt = now;
             run.LastErrorMessage = $"cancelled by {actor}";
             AuditLog.Record(db, now, actor, "run.cancelled", runId.ToString());
-            await RunProgress.ApplyChangesAsync(db, now, cancellationToken);
-            await db.SaveChangesAsync(cancellationToken);
+            await RunProgress.SaveChangesAsync(db, now, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
         signal.Notify();

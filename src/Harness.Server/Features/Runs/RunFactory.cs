@@ -130,8 +130,7 @@ public sealed partial class RunFactory(HarnessDbContext db, TimeProvider time, I
         db.RunDeviceStates.AddRange(states);
         AuditLog.Record(db, now, actor, "run.created", runId.ToString(),
             new { workflow_id = request.WorkflowId, version, playbook_id = request.PlaybookId, seed, devices = states.Count });
-        await RunProgress.ApplyChangesAsync(db, now, cancellationToken);
-        await db.SaveChangesAsync(cancellationToken);
+        await RunProgress.SaveChangesAsync(db, now, cancellationToken);
         // Only the agents the run queued tasks for have anything new to claim.
         signal.Notify(states.Where(s => s.Status == DeviceRunStatus.Queued && s.AgentId is not null).Select(s => s.AgentId!.Value));
 

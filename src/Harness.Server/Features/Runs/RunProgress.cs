@@ -30,13 +30,18 @@ public static class RunProgress
     }
 
     /// <summary>
-    /// Call before saving device-state changes, inside the same transaction (under the dispatch lock):
-    /// moves each touched run's counters by the device-state changes the context is about to save, then
-    /// moves the run along (queued → running → succeeded / failed). Counting by the change instead of
-    /// recounting every device of the run keeps a callback's cost flat as runs grow. Returns the runs
-    /// that just ended.
+    /// Saves the context's changes inside the caller's transaction (under the dispatch lock), moving each
+    /// touched run's counters by the device-state changes saved, and moves the run along (queued → running →
+    /// succeeded / failed). Counting by the change instead of recounting every device of the run keeps a
+    /// callback's cost flat as runs grow. Returns the runs that just ended.
     /// </summary>
-    public static async Task<List<RunEntity>> ApplyChangesAsync(HarnessDbContext db, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <remarks>
+    /// A run this unit of work created or changed is moved in memory and saved with the rest. Any other run
+    /// is moved in the database, after the rest is saved (<see cref="HarnessDbContext.MoveRunCountersAsync"/>):
+    /// callbacks of many agents move the same run at once, and its row is then held only from that one
+    /// statement to the commit.
+    /// </remarks>
+    public static async Task<List<RunEntity>> SaveChangesAsync(HarnessDbContext db, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var deltas = new Dictionary<Guid, int[]>();
         foreach (var entry in db.ChangeTracker.Entries<RunDeviceStateEntity>())
@@ -56,54 +61,52 @@ public static class RunProgress
             Move(delta, before, -1);
             Move(delta, after, +1);
         }
-        var ids = deltas.Keys.ToList();
         var ended = new List<RunEntity>();
-        if (ids.Count == 0)
+        if (deltas.Count == 0)
         {
+            await db.SaveChangesAsync(cancellationToken);
             return ended;
         }
-        // A run this unit of work created or changed is current; one tracked from an earlier transaction of
-        // the same context may not be, so it is read again (a tracking query would keep its old values).
-        var runs = new Dictionary<Guid, RunEntity>();
-        foreach (var entry in db.ChangeTracker.Entries<RunEntity>().Where(e => ids.Contains(e.Entity.Id)).ToList())
+        // A run tracked from an earlier transaction of the same context may not be current: it is forgotten,
+        // and moved in the database like any run this unit of work did not change.
+        var inMemory = new List<RunEntity>();
+        foreach (var entry in db.ChangeTracker.Entries<RunEntity>().Where(e => deltas.ContainsKey(e.Entity.Id)).ToList())
         {
             if (entry.State is EntityState.Added or EntityState.Modified)
             {
-                runs[entry.Entity.Id] = entry.Entity;
+                Counters(deltas[entry.Entity.Id]).AddTo(entry.Entity);
+                inMemory.Add(entry.Entity);
             }
             else
             {
                 entry.State = EntityState.Detached;
             }
         }
-        var missing = ids.Where(id => !runs.ContainsKey(id)).ToList();
-        if (missing.Count > 0)
+        await AdvanceAsync(db, inMemory, ended, now, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+
+        var others = deltas.Where(d => !inMemory.Any(r => r.Id == d.Key)).OrderBy(d => d.Key).ToList();
+        if (others.Count > 0)
         {
-            // Locked: callbacks of different agents move the same run's counters at once.
-            foreach (var run in await db.LockRunsAsync(missing, cancellationToken))
+            var moved = await db.MoveRunCountersAsync(others.Select(d => (d.Key, Counters(d.Value))).ToList(), cancellationToken);
+            await AdvanceAsync(db, moved, ended, now, cancellationToken);
+            if (db.ChangeTracker.HasChanges())
             {
-                runs[run.Id] = run;
+                await db.SaveChangesAsync(cancellationToken);
             }
         }
-        foreach (var run in runs.Values)
+        return ended;
+    }
+
+    /// <summary>Moves open runs along by their counters: queued → running, or ended (adds those to <paramref name="ended"/>).</summary>
+    private static async Task AdvanceAsync(HarnessDbContext db, List<RunEntity> runs, List<RunEntity> ended, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var ending = new List<RunEntity>();
+        foreach (var run in runs.Where(r => !RunStatus.IsTerminal(r.Status)))
         {
-            if (deltas.TryGetValue(run.Id, out var delta))
-            {
-                run.TotalDevices += delta[Buckets];
-                run.QueuedCount += delta[0];
-                run.RunningCount += delta[1];
-                run.SucceededCount += delta[2];
-                run.FailedCount += delta[3];
-                run.SkippedCount += delta[4];
-                run.CancelledCount += delta[5];
-            }
-            if (RunStatus.IsTerminal(run.Status))
-            {
-                continue;
-            }
             if (run.SucceededCount + run.FailedCount + run.SkippedCount + run.CancelledCount >= run.TotalDevices)
             {
-                ended.Add(run);
+                ending.Add(run);
             }
             else if (run.Status == RunStatus.Queued && run.RunningCount + run.SucceededCount + run.FailedCount > 0)
             {
@@ -111,12 +114,15 @@ public static class RunProgress
                 run.StartedAt ??= now;
             }
         }
-        if (ended.Count > 0)
+        if (ending.Count > 0)
         {
-            await EndAsync(db, ended, now, cancellationToken);
+            await EndAsync(db, ending, now, cancellationToken);
+            ended.AddRange(ending);
         }
-        return ended;
     }
+
+    private static RunCounterDelta Counters(int[] delta) =>
+        new(delta[Buckets], delta[0], delta[1], delta[2], delta[3], delta[4], delta[5]);
 
     /// <summary>
     /// Ends the open runs among <paramref name="runIds"/> whose devices have all ended, by a recount:
