@@ -20,6 +20,9 @@ public sealed class DispatchSignal
 
     private TaskCompletionSource _changed = NewSource();
     private long _generation;
+    private long _sequence;
+    private long _lastForAll;
+    private readonly ConcurrentDictionary<Guid, long> _lastFor = new();
     private readonly ConcurrentDictionary<Guid, TaskCompletionSource> _agents = new();
     private readonly AsyncPending _published = new();
     private readonly Lock _newsGate = new();
@@ -31,6 +34,16 @@ public sealed class DispatchSignal
 
     /// <summary>Counts wake-ups of everyone; read after <see cref="Changed"/>, it names the news a pull has already seen.</summary>
     public long Generation => Interlocked.Read(ref _generation);
+
+    /// <summary>
+    /// Counts every piece of news, for everyone or for named agents. Read before a read of the database
+    /// begins, it says which news that read has seen: every change a piece of news is about was committed
+    /// before the news.
+    /// </summary>
+    public long Sequence => Interlocked.Read(ref _sequence);
+
+    /// <summary>The <see cref="Sequence"/> of the last news this agent would act on (for it or for everyone); 0 if none.</summary>
+    public long LastNewsFor(Guid agentId) => Math.Max(Interlocked.Read(ref _lastForAll), _lastFor.GetValueOrDefault(agentId));
 
     /// <summary>A task that completes at the next news for this agent alone (news for everyone completes <see cref="Changed"/>).</summary>
     public Task ChangedFor(Guid agentId) => _agents.GetOrAdd(agentId, _ => NewSource()).Task;
@@ -70,6 +83,7 @@ public sealed class DispatchSignal
     /// <summary>Wakes every pull of this process only (news for everyone from another replica).</summary>
     public void WakeLocal()
     {
+        Interlocked.Exchange(ref _lastForAll, Interlocked.Increment(ref _sequence));
         Interlocked.Increment(ref _generation);
         Interlocked.Exchange(ref _changed, NewSource()).TrySetResult();
     }
@@ -77,8 +91,10 @@ public sealed class DispatchSignal
     /// <summary>Wakes the pulls of these agents in this process only (news for them from another replica).</summary>
     public void WakeLocal(IEnumerable<Guid> agentIds)
     {
+        var sequence = Interlocked.Increment(ref _sequence);
         foreach (var agentId in agentIds)
         {
+            _lastFor.AddOrUpdate(agentId, sequence, (_, seen) => Math.Max(seen, sequence));
             // Completed before it is removed: a pull that finds a new wait in its place knows the old one ended.
             if (_agents.TryGetValue(agentId, out var waiting))
             {

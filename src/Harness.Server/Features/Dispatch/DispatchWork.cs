@@ -17,7 +17,26 @@ public sealed class DispatchWork(IServiceScopeFactory scopes, DispatchSignal sig
     private readonly Lock _gate = new();
     private Snapshot? _current;
 
-    private sealed record Snapshot(long Generation, DateTimeOffset StartedAt, Task<HashSet<Guid>> Agents);
+    private sealed record Snapshot(long Generation, long Sequence, DateTimeOffset StartedAt, Task<HashSet<Guid>> Agents);
+
+    /// <summary>
+    /// Whether the last shared read already says <paramref name="agentId"/> has nothing to lease: it ended,
+    /// began less than <see cref="DispatchSignal.RecheckInterval"/> ago and after any news for this agent.
+    /// An arriving pull then skips its own first look, so an idle fleet's pulls cost no statement each; the
+    /// read is as fresh as the re-check a waiting pull makes anyway, so a lost notification costs no more.
+    /// </summary>
+    public bool KnownIdle(Guid agentId)
+    {
+        Snapshot? current;
+        lock (_gate)
+        {
+            current = _current;
+        }
+        return current is { Agents.IsCompletedSuccessfully: true }
+            && time.GetUtcNow() - current.StartedAt < DispatchSignal.RecheckInterval
+            && current.Sequence >= signal.LastNewsFor(agentId)
+            && !current.Agents.Result.Contains(agentId);
+    }
 
     /// <summary>
     /// Whether <paramref name="agentId"/> may have work, from a read that began after
@@ -30,8 +49,8 @@ public sealed class DispatchWork(IServiceScopeFactory scopes, DispatchSignal sig
         {
             if (_current is not { } current || current.Generation < generation || current.StartedAt <= notBefore || current.Agents.IsFaulted || current.Agents.IsCanceled)
             {
-                // The generation is read before the query starts: every change it counts was committed before the read.
-                current = new Snapshot(signal.Generation, time.GetUtcNow(), ReadAsync());
+                // Generation and sequence are read before the query starts: every change they count was committed before the read.
+                current = new Snapshot(signal.Generation, signal.Sequence, time.GetUtcNow(), ReadAsync());
                 _current = current;
             }
             snapshot = current;

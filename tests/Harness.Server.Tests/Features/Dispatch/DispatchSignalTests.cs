@@ -24,6 +24,22 @@ public sealed class DispatchSignalTests
     }
 
     [Fact]
+    public void LastNewsFor_AnAgent_IsTheLatestNewsForItOrForEveryone()
+    {
+        Assert.Equal(0, _signal.LastNewsFor(_a));
+
+        _signal.Notify([_a]);
+        var forA = _signal.Sequence;
+        _signal.WakeLocal([_b]);
+
+        Assert.Equal(forA, _signal.LastNewsFor(_a));
+        Assert.Equal(_signal.Sequence, _signal.LastNewsFor(_b));
+        _signal.Notify();
+        Assert.Equal(_signal.Sequence, _signal.LastNewsFor(_a));
+        Assert.Equal(_signal.Sequence, _signal.LastNewsFor(_b));
+    }
+
+    [Fact]
     public void NewsForEveryone_CountsAGeneration_AndLeavesTheAgentsOwnWaitsPending()
     {
         var everyone = _signal.Changed;

@@ -190,6 +190,54 @@ public abstract class DispatchTests(string provider) : RunTest(provider)
         Assert.Equal("PC-02-D01", Assert.Single((await waiting.WaitAsync(TimeSpan.FromSeconds(10))).Tasks).DeviceId);
     }
 
+    [Fact]
+    public async Task ArrivingPull_TrustsAFreshSharedReadThatSaysItHasNothing_ForNoLongerThanTheRecheckInterval()
+    {
+        var key = await FarmAsync("PC-01", 1);
+        var workflow = await PushAsync(Capture);
+        var run = await RunAsync(workflow.WorkflowId);
+        var task = Assert.Single((await PullAsync(key, 1)).Tasks);
+        var work = Server.Services.GetRequiredService<DispatchWork>();
+        var agentId = await AgentIdAsync("PC-01");
+        Assert.False(await work.MayHaveWorkAsync(agentId, 0, DateTimeOffset.MinValue, CancellationToken.None));
+
+        // A change nobody was told about (another replica's, whose notification was lost): the task is queued again.
+        await using (var scope = Server.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<HarnessDbContext>();
+            var state = await db.RunDeviceStates.SingleAsync(s => s.RunId == run.RunId);
+            state.Status = DeviceRunStatus.Queued;
+            state.LeaseOwner = null;
+            state.LeaseExpiresAt = null;
+            await db.SaveChangesAsync();
+        }
+
+        Assert.True(work.KnownIdle(agentId));
+        Assert.Empty((await PullAsync(key, 1)).Tasks);
+        Server.Time.Advance(DispatchSignal.RecheckInterval);
+        Assert.False(work.KnownIdle(agentId));
+        Assert.Equal(task.DeviceId, Assert.Single((await PullAsync(key, 1)).Tasks).DeviceId);
+    }
+
+    [Fact]
+    public async Task ArrivingPull_LooksForItself_WhenThereWasNewsForItsAgentSinceTheSharedRead()
+    {
+        var key = await FarmAsync("PC-01", 1);
+        await FarmAsync("PC-02", 1);
+        var workflow = await PushAsync(Capture);
+        var work = Server.Services.GetRequiredService<DispatchWork>();
+        var agentId = await AgentIdAsync("PC-01");
+        Assert.False(await work.MayHaveWorkAsync(agentId, 0, DateTimeOffset.MinValue, CancellationToken.None));
+        Assert.True(work.KnownIdle(agentId));
+
+        // The clock stands still, so the shared read stays fresh: only the news for PC-01 makes its pull look.
+        await RunAsync(workflow.WorkflowId, new RunTarget(DeviceIds: ["PC-01-D01"]));
+
+        Assert.False(work.KnownIdle(agentId));
+        Assert.True(work.KnownIdle(await AgentIdAsync("PC-02")), "news for PC-01 says nothing new about PC-02");
+        Assert.Equal("PC-01-D01", Assert.Single((await PullAsync(key, 1)).Tasks).DeviceId);
+    }
+
     private async Task<Guid> AgentIdAsync(string name)
     {
         await using var scope = Server.Services.CreateAsyncScope();
