@@ -68,6 +68,13 @@ public abstract class HarnessDbContext : DbContext
     /// </summary>
     public abstract Task<List<RunEntity>> MoveRunCountersAsync(IReadOnlyList<(Guid RunId, RunCounterDelta Delta)> moves, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Sends <paramref name="payload"/> to the other server replicas listening on <paramref name="channel"/>,
+    /// at the commit of the current transaction (PostgreSQL <c>NOTIFY</c>); SQLite serves one process, so
+    /// there is nobody to tell.
+    /// </summary>
+    public abstract Task NotifyAsync(string channel, string payload, CancellationToken cancellationToken);
+
     /// <summary>Takes <paramref name="key"/> as well inside the current transaction (always after the locks it already holds).</summary>
     public abstract Task AcquireLockAsync(HarnessLock key, CancellationToken cancellationToken);
 

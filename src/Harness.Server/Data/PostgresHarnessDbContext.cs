@@ -46,6 +46,9 @@ public sealed class PostgresHarnessDbContext(DbContextOptions<PostgresHarnessDbC
         return runs;
     }
 
+    public override Task NotifyAsync(string channel, string payload, CancellationToken cancellationToken) =>
+        Database.ExecuteSqlAsync($"SELECT pg_notify({channel}, {payload})", cancellationToken);
+
     public override async Task AcquireLockAsync(HarnessLock key, CancellationToken cancellationToken)
     {
         var lockKey = (long)key;

@@ -36,6 +36,8 @@ public sealed class SqliteHarnessDbContext(DbContextOptions<SqliteHarnessDbConte
         return [.. runs.Values];
     }
 
+    public override Task NotifyAsync(string channel, string payload, CancellationToken cancellationToken) => Task.CompletedTask;
+
     // The IMMEDIATE transaction already holds the only lock SQLite has.
     public override Task AcquireLockAsync(HarnessLock key, CancellationToken cancellationToken) => Task.CompletedTask;
 

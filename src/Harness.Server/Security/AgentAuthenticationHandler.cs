@@ -37,11 +37,12 @@ internal sealed class AgentAuthenticationHandler(
         var agent = keys.Find(id);
         if (agent is null)
         {
+            var version = keys.Version;
             var found = await db.Agents.AsNoTracking()
                 .Where(a => a.ApiKeyId == id && a.KeyRevokedAt == null)
                 .Select(a => new { a.Id, a.Name, a.ApiKeyHash })
                 .SingleOrDefaultAsync(Context.RequestAborted);
-            agent = found is null ? null : keys.Remember(id, found.Id, found.Name, found.ApiKeyHash);
+            agent = found is null ? null : keys.Remember(version, id, found.Id, found.Name, found.ApiKeyHash);
         }
         if (agent is null || !SecretKeys.Matches(agent.Hash, secret))
         {

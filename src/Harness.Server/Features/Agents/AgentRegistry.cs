@@ -56,8 +56,7 @@ public sealed class AgentRegistry(HarnessDbContext db, TimeProvider time, Securi
         agent.KeyRevokedAt = null;
         agent.Status = AgentStatuses.Active;
         AuditLog.Record(db, now, actor, "agent.key_rotated", agent.Name);
-        await db.SaveChangesAsync(cancellationToken);
-        keys.Forget(agent.Id);
+        await Security.AgentKeyChanges.SaveAsync(db, keys, agent.Id, cancellationToken);
         return new AgentCredentialResponse(agent.ToView(onlineSince, deviceCount), key.Full);
     }
 }

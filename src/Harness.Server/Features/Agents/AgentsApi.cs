@@ -94,8 +94,7 @@ public static class AgentsApi
         entity.KeyRevokedAt ??= now;
         entity.Status = AgentStatuses.Inactive;
         AuditLog.Record(db, now, actor, "agent.key_revoked", entity.Name);
-        await db.SaveChangesAsync(cancellationToken);
-        keys.Forget(entity.Id);
+        await AgentKeyChanges.SaveAsync(db, keys, entity.Id, cancellationToken);
         var devices = await db.Devices.CountAsync(d => d.AgentId == entity.Id, cancellationToken);
         return entity.ToView(OnlineSince(time, options), devices);
     }
@@ -123,8 +122,7 @@ public static class AgentsApi
         db.Agents.Remove(entity);
         db.WorkerHeartbeats.RemoveRange(db.WorkerHeartbeats.Where(h => h.WorkerId == entity.Id.ToString()));
         AuditLog.Record(db, time.GetUtcNow(), user.Actor(), "agent.deleted", entity.Name);
-        await db.SaveChangesAsync(cancellationToken);
-        keys.Forget(entity.Id);
+        await AgentKeyChanges.SaveAsync(db, keys, entity.Id, cancellationToken);
         return TypedResults.NoContent();
     }
 

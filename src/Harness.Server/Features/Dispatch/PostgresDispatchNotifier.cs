@@ -10,10 +10,12 @@ namespace Harness.Server.Features.Dispatch;
 /// (<c>*</c>: everyone), and a dedicated <c>LISTEN</c> connection that wakes this replica's pulls when
 /// another replica has news (its own notifications are skipped: they woke its pulls already). So a
 /// task created on one replica reaches an agent long-polling another in milliseconds, not at the next
-/// re-check, and wakes only that agent's pull.
+/// re-check, and wakes only that agent's pull. The same connection hears other replicas' agent-key
+/// changes (<see cref="Security.AgentKeyChanges"/>).
 /// </summary>
 public sealed partial class PostgresDispatchNotifier(
-    IOptions<HarnessServerOptions> options, DispatchSignal signal, TimeProvider time, ILogger<PostgresDispatchNotifier> logger) : BackgroundService
+    IOptions<HarnessServerOptions> options, DispatchSignal signal, Security.AgentKeyCache keys, TimeProvider time, ILogger<PostgresDispatchNotifier> logger)
+    : BackgroundService
 {
     public const string Channel = "harness_dispatch";
     internal const string ForAll = "*";
@@ -26,7 +28,8 @@ public sealed partial class PostgresDispatchNotifier(
     {
         ConnectionStrings.TryNormalize(DatabaseOptions.Postgres, options.Value.Database.ConnectionString, out var connectionString, out _);
         // Pooling off: the listening connection is held for the process's life, and the publisher's is short.
-        var builder = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false };
+        // Keepalive: a listener whose connection died silently would hear nothing and not know it.
+        var builder = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false, KeepAlive = 15 };
         return Task.WhenAll(ListenAsync(builder.ConnectionString, stoppingToken), PublishAsync(builder.ConnectionString, stoppingToken));
     }
 
@@ -40,16 +43,21 @@ public sealed partial class PostgresDispatchNotifier(
                 await connection.OpenAsync(stoppingToken);
                 connection.Notification += (_, e) =>
                 {
-                    if (e.PID != Volatile.Read(ref _publisherPid))
+                    if (e.Channel == Security.AgentKeyChanges.Channel)
+                    {
+                        Security.AgentKeyChanges.Apply(keys, e.Payload);
+                    }
+                    else if (e.PID != Volatile.Read(ref _publisherPid))
                     {
                         Wake(signal, e.Payload);
                     }
                 };
-                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
+                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}; LISTEN {Security.AgentKeyChanges.Channel}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 }
-                // Anything missed while not listening: let waiting pulls look once.
+                // Anything missed while not listening: let waiting pulls look once, and read keys afresh.
+                keys.Listening(true);
                 signal.WakeLocal();
                 while (!stoppingToken.IsCancellationRequested)
                 {
@@ -62,6 +70,8 @@ public sealed partial class PostgresDispatchNotifier(
             }
             catch (Exception e)
             {
+                // Other replicas' key changes are not heard until listening again: remember keys only briefly.
+                keys.Listening(false);
                 LogListenFailed(logger, RetryDelay.TotalSeconds, e);
                 await DelayAsync(stoppingToken);
             }

@@ -1,8 +1,11 @@
+using System.Net;
 using System.Net.Http.Json;
 using Harness.Contracts;
 using Harness.Contracts.Dispatch;
+using Harness.Server.Security;
 using Harness.Server.Tests.Features.Runs;
 using Harness.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Harness.Server.Tests.Features.Dispatch;
 
@@ -27,5 +30,36 @@ public sealed class ReplicaDispatchTests() : RunTest(Providers.Postgres)
         var response = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
         var pulled = (await response.Content.ReadFromJsonAsync(Json.PullResponse))!;
         Assert.Equal(2, pulled.Tasks.Count);
+    }
+
+    [Fact]
+    public async Task KeyRevokedOnOneReplica_IsRefusedByAnotherThatRememberedIt_WithoutWaitingForItsLifetime()
+    {
+        var key = await FarmAsync("PC-01", 1);
+        Assert.True(SecretKeys.TryParse(key, SecretKeys.AgentPrefix, out var keyId, out _));
+        await using var replica = await Server.StartReplicaAsync();
+        var cache = replica.Services.GetRequiredService<AgentKeyCache>();
+        using var agent = replica.Agent(key);
+        async Task<HttpStatusCode> PullAsync() => (await agent.PostAsJsonAsync(Routes.NodesPull, new PullRequest(0, 0), Json.PullRequest)).StatusCode;
+
+        // The replica listens for the others' key changes from a moment after it starts; from then on it
+        // remembers a key it checked for longer than the short lifetime.
+        await UntilAsync(async () => await PullAsync() == HttpStatusCode.OK && cache.Find(keyId)?.Until - replica.Time.GetUtcNow() > AgentKeyCache.Lifetime);
+
+        using var admin = Server.Operator();
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync($"{Routes.Agents}/PC-01/revoke", null)).StatusCode);
+
+        // The replica's clock is fake and never advances: only the notice from the other replica makes it forget.
+        await UntilAsync(async () => await PullAsync() == HttpStatusCode.Unauthorized);
+    }
+
+    private static async Task UntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold within 15 s");
+            await Task.Delay(100);
+        }
     }
 }
