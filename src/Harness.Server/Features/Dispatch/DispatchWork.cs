@@ -20,22 +20,24 @@ public sealed class DispatchWork(IServiceScopeFactory scopes, DispatchSignal sig
     private sealed record Snapshot(long Generation, long Sequence, DateTimeOffset StartedAt, Task<HashSet<Guid>> Agents);
 
     /// <summary>
-    /// Whether the last shared read already says <paramref name="agentId"/> has nothing to lease: it ended,
-    /// began less than <see cref="DispatchSignal.RecheckInterval"/> ago and after any news for this agent.
-    /// An arriving pull then skips its own first look, so an idle fleet's pulls cost no statement each; the
-    /// read is as fresh as the re-check a waiting pull makes anyway, so a lost notification costs no more.
+    /// Whether a pull just arrived from <paramref name="agentId"/> may have work: its own look when there was
+    /// news for this agent since the last shared read began; otherwise the word of a shared read under
+    /// <see cref="DispatchSignal.RecheckInterval"/> old (one is started if there is none), which is as fresh
+    /// as the re-check a waiting pull makes anyway, so a lost notification costs no more. An idle fleet's
+    /// arriving pulls then cost at most one shared read a second between them, not a statement each.
     /// </summary>
-    public bool KnownIdle(Guid agentId)
+    public async Task<bool> MayHaveWorkOnArrivalAsync(Guid agentId, CancellationToken cancellationToken)
     {
         Snapshot? current;
         lock (_gate)
         {
             current = _current;
         }
-        return current is { Agents.IsCompletedSuccessfully: true }
-            && time.GetUtcNow() - current.StartedAt < DispatchSignal.RecheckInterval
-            && current.Sequence >= signal.LastNewsFor(agentId)
-            && !current.Agents.Result.Contains(agentId);
+        if (current is not null && current.Sequence < signal.LastNewsFor(agentId))
+        {
+            return true;
+        }
+        return await MayHaveWorkAsync(agentId, signal.Generation, time.GetUtcNow() - DispatchSignal.RecheckInterval, cancellationToken);
     }
 
     /// <summary>

@@ -39,12 +39,12 @@ public sealed partial class Dispatcher(
             // News for this agent since the last wait began, even if other news ended that wait first: a
             // wait that is replaced was completed before (DispatchSignal.WakeLocal), so this sees it.
             var forMe = lastMine is { IsCompleted: true };
-            // A look after news for this agent is the agent's own. After news for everyone or a re-check, one
-            // read shared by every waiting pull says whether this agent has anything to claim at all; the
-            // first look is the agent's own too, unless the latest shared read already says it has nothing.
+            // A look after news for this agent is the agent's own. Otherwise one read shared by every pull of
+            // this process says whether this agent has anything to claim at all: after news for everyone or
+            // a re-check, a read that began after this pull's last look; on arrival, one under a second old.
             var look = forMe || (lastCheck is { } since
                 ? await work.MayHaveWorkAsync(agentId, generation, since, cancellationToken)
-                : !work.KnownIdle(agentId));
+                : await work.MayHaveWorkOnArrivalAsync(agentId, cancellationToken));
             lastCheck = time.GetUtcNow();
             var (tasks, scans) = look ? await ClaimAsync(agentId, freeSlots, cancellationToken) : ([], []);
             var cancel = await CancelsAsync(agentId, holds, owned, cancellationToken);
