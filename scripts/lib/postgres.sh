@@ -46,9 +46,20 @@ start_private_postgres() {
   [ "$(id -u)" -eq 0 ] || PG_RUN=()
   "${PG_RUN[@]}" "$bin/initdb" -D "$PG_TEST_DIR/data" -U postgres --auth=trust -E UTF8 --no-locale >/dev/null
   # Durability settings are off: this cluster lives for one test run and is deleted after it.
-  "${PG_RUN[@]}" "$bin/pg_ctl" -D "$PG_TEST_DIR/data" -l "$PG_TEST_DIR/postgres.log" -w -t 60 \
-    -o "-p $port -k $PG_TEST_DIR -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-    start >/dev/null
+  # The free port can be taken by someone else before the cluster binds it: try another, twice.
+  local attempt
+  for attempt in 1 2 3; do
+    if "${PG_RUN[@]}" "$bin/pg_ctl" -D "$PG_TEST_DIR/data" -l "$PG_TEST_DIR/postgres.log" -w -t 60 \
+      -o "-p $port -k $PG_TEST_DIR -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+      start >/dev/null; then
+      break
+    fi
+    echo "==> The private PostgreSQL did not start on port $port (attempt $attempt); its log:" >&2
+    tail -n 20 "$PG_TEST_DIR/postgres.log" >&2 || true
+    [ "$attempt" -lt 3 ] || return 1
+    sleep 2
+    port=$(free_port)
+  done
   PG_TEST_BIN=$bin
   PG_TEST_USER=$user
   export HARNESS_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres;Pooling=true;Maximum Pool Size=20"
