@@ -107,14 +107,12 @@ if int(a.tasks) < 50000 or int(a.hangfire_jobs) < 50000:
             "(first pickup to last completion), so the comparison holds, but the full-size run is still to be recorded.", ""]
 out += ["**Where Harness's time goes** (`bench/drain-profile.sh`: a 4,000-task drain of this shape with",
         "pg_stat_statements and the CPU seconds of each process; figures in [Drain profile](#drain-profile)):",
-        "the machine is about 80% busy (server about one core, PostgreSQL and the load tool the rest), and what",
-        "the statements wait for is locks. Claims, the lease sweeper, cancels and releases hold the dispatch lock",
-        "(`HarnessLock.Dispatch`) exclusively; callbacks hold it shared, so agents' reports run alongside each",
-        "other and lock only the device-state rows they change and the run whose counters they move. That run",
-        "row is now the hot spot: the drain finishes tasks of one run at a time, so every callback waits for the",
-        "one before it on that row (the row is held from its read to the commit, three round trips). Next: move",
-        "the counters in one `UPDATE … SET n = n + d` just before the commit, and claim with per-row `SKIP LOCKED`",
-        "instead of the exclusive lock.", "",
+        "the machine is nearly saturated (server about one core, PostgreSQL half of one, the load tool the rest),",
+        "so the server's CPU per request (about 5 ms warm; a cold server also compiles) bounds the rate. Claims,",
+        "the lease sweeper, cancels and releases hold the dispatch lock (`HarnessLock.Dispatch`) exclusively;",
+        "callbacks hold it shared, lock only the device-state rows they change, and move their run's counters",
+        "with one `UPDATE … RETURNING` just before the commit. Next: claims with per-row `SKIP LOCKED` instead of",
+        "the exclusive lock, and fewer, cheaper statements per callback.", "",
         f"Server RSS at the end of the run: {a.server_rss} MiB. Every round's raw line:", "", "```"]
 out += [" ".join(f"{k}={v}" for k, v in r.items() if k not in ("kind",)) for s in ["harness", "hangfire", "graphile"] for r in drain[s]]
 out += ["```", ""]
