@@ -96,6 +96,8 @@ public static class HarnessServerHost
         services.TryAddSingleton<IArtifactStore, FileArtifactStore>();
         services.TryAddSingleton<LeaseSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<LeaseSweeper>());
+        services.TryAddSingleton<RunCounterFolder>();
+        services.AddHostedService(sp => sp.GetRequiredService<RunCounterFolder>());
         services.TryAddSingleton<RuntimeKeys>();
         services.TryAddSingleton<RuntimeAgents>();
         services.AddHttpClient(RuntimeAgents.HttpClientName)

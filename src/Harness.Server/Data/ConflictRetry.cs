@@ -10,8 +10,16 @@ public static class ConflictRetry
 {
     public const int MaxAttempts = 3;
 
-    public static async Task<IResult> RunAsync(
-        HarnessDbContext db, Func<Task<IResult>> attempt, Action<int, Exception> onRetry, Action<int, Exception> onGiveUp, string field, string retryAdvice)
+    public static Task<IResult> RunAsync(
+        HarnessDbContext db, Func<Task<IResult>> attempt, Action<int, Exception> onRetry, Action<int, Exception> onGiveUp, string field, string retryAdvice) =>
+        RunAsync(db, attempt, onRetry, (n, e) =>
+        {
+            onGiveUp(n, e);
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Concurrent update", detail: $"{field}: {retryAdvice}");
+        });
+
+    /// <summary>The same, for work whose caller has its own answer when every attempt lost (<paramref name="onGiveUp"/>).</summary>
+    public static async Task<T> RunAsync<T>(HarnessDbContext db, Func<Task<T>> attempt, Action<int, Exception> onRetry, Func<int, Exception, T> onGiveUp)
     {
         for (var n = 1; ; n++)
         {
@@ -26,8 +34,8 @@ public static class ConflictRetry
             }
             catch (Exception e) when (IsConflict(e))
             {
-                onGiveUp(n, e);
-                return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Concurrent update", detail: $"{field}: {retryAdvice}");
+                db.ChangeTracker.Clear();
+                return onGiveUp(n, e);
             }
             finally
             {

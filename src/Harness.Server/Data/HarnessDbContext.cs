@@ -28,6 +28,7 @@ public abstract class HarnessDbContext : DbContext
     public DbSet<RunEntity> Runs => Set<RunEntity>();
     public DbSet<RunDeviceStateEntity> RunDeviceStates => Set<RunDeviceStateEntity>();
     public DbSet<RunStepEntity> RunSteps => Set<RunStepEntity>();
+    public DbSet<RunCounterMoveEntity> RunCounterMoves => Set<RunCounterMoveEntity>();
     public DbSet<ArtifactEntity> Artifacts => Set<ArtifactEntity>();
     public DbSet<CallbackEventEntity> CallbackEvents => Set<CallbackEventEntity>();
     public DbSet<ScanJobEntity> ScanJobs => Set<ScanJobEntity>();
@@ -56,17 +57,39 @@ public abstract class HarnessDbContext : DbContext
     public abstract Task<IDbContextTransaction> BeginSharedLockedTransactionAsync(HarnessLock key, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Reads, tracked, the device states of these runs on these devices, locking each row until the
-    /// transaction ends (PostgreSQL <c>FOR UPDATE</c>, in key order so concurrent lockers cannot deadlock).
+    /// Reads, tracked, the device states with these keys, locking each row until the transaction ends
+    /// (PostgreSQL <c>FOR UPDATE</c>, in key order so concurrent lockers cannot deadlock). Keys with no
+    /// row are left out.
     /// </summary>
-    public abstract Task<List<RunDeviceStateEntity>> LockDeviceStatesAsync(IReadOnlyCollection<Guid> runIds, IReadOnlyCollection<string> deviceIds, CancellationToken cancellationToken);
+    public abstract Task<List<RunDeviceStateEntity>> LockDeviceStatesAsync(IReadOnlyCollection<(Guid RunId, string DeviceId)> keys, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Adds each delta to its run's counters in the database, in the order given (key order, so concurrent
-    /// movers cannot deadlock), and returns the runs as they are now, tracked. The row stays locked until
-    /// the transaction ends, so call it last, just before the commit.
+    /// Holds, until the current transaction ends, one lock per key in <paramref name="space"/>: across every
+    /// server replica, taken in one order so concurrent holders cannot deadlock (PostgreSQL advisory locks on
+    /// a 32-bit fold of each key: two keys that share a fold only wait for each other). SQLite's transaction
+    /// already holds its one write lock.
     /// </summary>
-    public abstract Task<List<RunEntity>> MoveRunCountersAsync(IReadOnlyList<(Guid RunId, RunCounterDelta Delta)> moves, CancellationToken cancellationToken);
+    public abstract Task LockKeysAsync(KeyedLock space, IEnumerable<Guid> keys, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Adds each delta to its run's counters in the database, with any moves other transactions left for
+    /// the run, and returns the runs moved, as they are now, tracked; their rows stay locked until the
+    /// transaction ends, so call it last, just before the commit. A run whose row another transaction is
+    /// moving is not waited for: its delta is left in <c>run_counter_moves</c> for the next mover
+    /// (PostgreSQL; <c>Deferred</c> says so). On SQLite, the one writer reads, adds and saves.
+    /// </summary>
+    public abstract Task<(List<RunEntity> Moved, bool Deferred)> MoveRunCountersAsync(IReadOnlyList<(Guid RunId, RunCounterDelta Delta)> moves, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The status of every device of these runs, for a recount; in the same snapshot the moves left for
+    /// these runs are dropped, since the recount includes them. Call it holding the runs' rows (moved by
+    /// <see cref="MoveRunCountersAsync"/>) or the dispatch lock exclusively.
+    /// </summary>
+    public abstract Task<List<DeviceStatusRow>> RecountDeviceStatusesAsync(IReadOnlyCollection<Guid> runIds, CancellationToken cancellationToken);
+
+    /// <summary>The runs that have moves left for them (<see cref="MoveRunCountersAsync"/>), at most <paramref name="limit"/>.</summary>
+    public Task<List<Guid>> RunsWithDeferredMovesAsync(int limit, CancellationToken cancellationToken) =>
+        RunCounterMoves.AsNoTracking().Select(m => m.RunId).Distinct().OrderBy(id => id).Take(limit).ToListAsync(cancellationToken);
 
     /// <summary>
     /// Sends <paramref name="payload"/> to the other server replicas listening on <paramref name="channel"/>,
@@ -120,6 +143,26 @@ public enum HarnessLock : long
     Dispatch = 0x4841_524E_4450, // "HARNDP"
     /// <summary>Workspace placement and state transitions: capacity is read then taken under it.</summary>
     Workspaces = 0x4841_524E_5753, // "HARNWS"
+}
+
+/// <summary>
+/// Locks held per key, inside a shared hold of <see cref="HarnessLock.Dispatch"/>
+/// (<see cref="HarnessDbContext.LockKeysAsync"/>). The values are PostgreSQL's first advisory key.
+/// </summary>
+public enum KeyedLock
+{
+    /// <summary>An agent's claims: one at a time, so two pulls of one agent never lease one device twice.</summary>
+    AgentClaims = 0x4844_4143, // "HDAC"
+    /// <summary>A run's claims, when its concurrency is below its devices: its slots are counted then taken under it.</summary>
+    RunSlots = 0x4844_5253, // "HDRS"
+}
+
+/// <summary>One device of a run, for a recount (<see cref="HarnessDbContext.RecountDeviceStatusesAsync"/>).</summary>
+public sealed class DeviceStatusRow
+{
+    public Guid RunId { get; set; }
+    public string DeviceId { get; set; } = "";
+    public string Status { get; set; } = "";
 }
 
 /// <summary>How much each of a run's counters moves (<see cref="HarnessDbContext.MoveRunCountersAsync"/>).</summary>

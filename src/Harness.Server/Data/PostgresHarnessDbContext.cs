@@ -23,28 +23,73 @@ public sealed class PostgresHarnessDbContext(DbContextOptions<PostgresHarnessDbC
         return transaction;
     }
 
-    public override Task<List<RunDeviceStateEntity>> LockDeviceStatesAsync(IReadOnlyCollection<Guid> runIds, IReadOnlyCollection<string> deviceIds, CancellationToken cancellationToken) =>
+    public override Task<List<RunDeviceStateEntity>> LockDeviceStatesAsync(IReadOnlyCollection<(Guid RunId, string DeviceId)> keys, CancellationToken cancellationToken) =>
         RunDeviceStates.FromSql($"""
-            SELECT * FROM run_device_states
-            WHERE run_id = ANY({runIds.ToArray()}) AND device_id = ANY({deviceIds.ToArray()})
-            ORDER BY run_id, device_id FOR UPDATE
+            SELECT s.* FROM run_device_states s
+            JOIN unnest({keys.Select(k => k.RunId).ToArray()}, {keys.Select(k => k.DeviceId).ToArray()}) AS k(run_id, device_id)
+              ON s.run_id = k.run_id AND s.device_id = k.device_id
+            ORDER BY s.run_id, s.device_id FOR UPDATE OF s
             """).ToListAsync(cancellationToken);
 
-    public override async Task<List<RunEntity>> MoveRunCountersAsync(IReadOnlyList<(Guid RunId, RunCounterDelta Delta)> moves, CancellationToken cancellationToken)
+    public override async Task LockKeysAsync(KeyedLock space, IEnumerable<Guid> keys, CancellationToken cancellationToken)
     {
-        var runs = new List<RunEntity>(moves.Count);
-        foreach (var (id, d) in moves)
+        var folds = keys.Select(Fold).Distinct().Order().ToArray();
+        if (folds.Length > 0)
         {
-            runs.AddRange(await Runs.FromSql($"""
-                UPDATE runs SET total_devices = total_devices + {d.Total}, queued_count = queued_count + {d.Queued},
-                    running_count = running_count + {d.Running}, succeeded_count = succeeded_count + {d.Succeeded},
-                    failed_count = failed_count + {d.Failed}, skipped_count = skipped_count + {d.Skipped},
-                    cancelled_count = cancelled_count + {d.Cancelled}
-                WHERE id = {id} RETURNING *
-                """).ToListAsync(cancellationToken));
+            // unnest yields the array in order, so the locks are taken in it.
+            await Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({(int)space}, k) FROM unnest({folds}) AS k", cancellationToken);
         }
-        return runs;
     }
+
+    /// <summary>The same 32 bits for a key on every replica (<see cref="Guid.GetHashCode"/> promises no such thing).</summary>
+    private static int Fold(Guid key)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        key.TryWriteBytes(bytes);
+        var words = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(bytes);
+        return words[0] ^ words[1] ^ words[2] ^ words[3];
+    }
+
+    public override async Task<(List<RunEntity> Moved, bool Deferred)> MoveRunCountersAsync(IReadOnlyList<(Guid RunId, RunCounterDelta Delta)> moves, CancellationToken cancellationToken)
+    {
+        var ids = moves.Select(m => m.RunId).ToArray();
+        int[] Of(Func<RunCounterDelta, int> counter) => moves.Select(m => counter(m.Delta)).ToArray();
+        // One statement: lock the rows no one else is moving (FOR NO KEY UPDATE, which inserts referring to the
+        // run do not wait for); for those, add this delta and every move left for the run, deleting the moves;
+        // for the others, leave this delta as a move. Nobody queues on a run's row.
+        var moved = await Runs.FromSql($"""
+            WITH mine (run_id, total, queued, running, succeeded, failed, skipped, cancelled) AS (
+                SELECT * FROM unnest({ids}, {Of(d => d.Total)}, {Of(d => d.Queued)}, {Of(d => d.Running)}, {Of(d => d.Succeeded)},
+                                     {Of(d => d.Failed)}, {Of(d => d.Skipped)}, {Of(d => d.Cancelled)})),
+            locked AS (
+                SELECT id FROM runs WHERE id = ANY({ids}) ORDER BY id FOR NO KEY UPDATE SKIP LOCKED),
+            left_before AS (
+                DELETE FROM run_counter_moves m USING locked WHERE m.run_id = locked.id
+                RETURNING m.run_id, m.total, m.queued, m.running, m.succeeded, m.failed, m.skipped, m.cancelled),
+            left_now AS (
+                INSERT INTO run_counter_moves (run_id, total, queued, running, succeeded, failed, skipped, cancelled)
+                SELECT * FROM mine WHERE run_id NOT IN (SELECT id FROM locked)
+                    AND (total, queued, running, succeeded, failed, skipped, cancelled) <> (0, 0, 0, 0, 0, 0, 0)),
+            sums AS (
+                SELECT run_id, sum(total) AS total, sum(queued) AS queued, sum(running) AS running, sum(succeeded) AS succeeded,
+                       sum(failed) AS failed, sum(skipped) AS skipped, sum(cancelled) AS cancelled
+                FROM (SELECT * FROM left_before UNION ALL SELECT * FROM mine WHERE run_id IN (SELECT id FROM locked)) AS all_moves
+                GROUP BY run_id)
+            UPDATE runs r SET total_devices = r.total_devices + s.total, queued_count = r.queued_count + s.queued,
+                running_count = r.running_count + s.running, succeeded_count = r.succeeded_count + s.succeeded,
+                failed_count = r.failed_count + s.failed, skipped_count = r.skipped_count + s.skipped,
+                cancelled_count = r.cancelled_count + s.cancelled
+            FROM sums s WHERE r.id = s.run_id
+            RETURNING r.*
+            """).ToListAsync(cancellationToken);
+        return (moved, moved.Count < ids.Distinct().Count());
+    }
+
+    public override Task<List<DeviceStatusRow>> RecountDeviceStatusesAsync(IReadOnlyCollection<Guid> runIds, CancellationToken cancellationToken) =>
+        Database.SqlQuery<DeviceStatusRow>($"""
+            WITH dropped AS (DELETE FROM run_counter_moves WHERE run_id = ANY({runIds.ToArray()}))
+            SELECT run_id AS "RunId", device_id AS "DeviceId", status AS "Status" FROM run_device_states WHERE run_id = ANY({runIds.ToArray()})
+            """).ToListAsync(cancellationToken);
 
     public override Task NotifyAsync(string channel, string payload, CancellationToken cancellationToken) =>
         Database.ExecuteSqlAsync($"SELECT pg_notify({channel}, {payload})", cancellationToken);

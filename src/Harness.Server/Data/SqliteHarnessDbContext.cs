@@ -17,11 +17,19 @@ public sealed class SqliteHarnessDbContext(DbContextOptions<SqliteHarnessDbConte
     public override Task<IDbContextTransaction> BeginSharedLockedTransactionAsync(HarnessLock key, CancellationToken cancellationToken) =>
         Database.BeginTransactionAsync(cancellationToken);
 
-    public override Task<List<RunDeviceStateEntity>> LockDeviceStatesAsync(IReadOnlyCollection<Guid> runIds, IReadOnlyCollection<string> deviceIds, CancellationToken cancellationToken) =>
-        RunDeviceStates.Where(s => runIds.Contains(s.RunId) && deviceIds.Contains(s.DeviceId)).ToListAsync(cancellationToken);
+    public override async Task<List<RunDeviceStateEntity>> LockDeviceStatesAsync(IReadOnlyCollection<(Guid RunId, string DeviceId)> keys, CancellationToken cancellationToken)
+    {
+        var runIds = keys.Select(k => k.RunId).Distinct().ToList();
+        var deviceIds = keys.Select(k => k.DeviceId).Distinct().ToList();
+        var wanted = keys.ToHashSet();
+        var rows = await RunDeviceStates.Where(s => runIds.Contains(s.RunId) && deviceIds.Contains(s.DeviceId)).ToListAsync(cancellationToken);
+        return rows.Where(s => wanted.Contains((s.RunId, s.DeviceId))).ToList();
+    }
+
+    public override Task LockKeysAsync(KeyedLock space, IEnumerable<Guid> keys, CancellationToken cancellationToken) => Task.CompletedTask;
 
     // The IMMEDIATE transaction already holds the only lock SQLite has: read, add, save.
-    public override async Task<List<RunEntity>> MoveRunCountersAsync(IReadOnlyList<(Guid RunId, RunCounterDelta Delta)> moves, CancellationToken cancellationToken)
+    public override async Task<(List<RunEntity> Moved, bool Deferred)> MoveRunCountersAsync(IReadOnlyList<(Guid RunId, RunCounterDelta Delta)> moves, CancellationToken cancellationToken)
     {
         var ids = moves.Select(m => m.RunId).ToList();
         var runs = await Runs.Where(r => ids.Contains(r.Id)).ToDictionaryAsync(r => r.Id, cancellationToken);
@@ -33,8 +41,14 @@ public sealed class SqliteHarnessDbContext(DbContextOptions<SqliteHarnessDbConte
             }
         }
         await SaveChangesAsync(cancellationToken);
-        return [.. runs.Values];
+        return ([.. runs.Values], false);
     }
+
+    public override Task<List<DeviceStatusRow>> RecountDeviceStatusesAsync(IReadOnlyCollection<Guid> runIds, CancellationToken cancellationToken) =>
+        RunDeviceStates.AsNoTracking()
+            .Where(s => runIds.Contains(s.RunId))
+            .Select(s => new DeviceStatusRow { RunId = s.RunId, DeviceId = s.DeviceId, Status = s.Status })
+            .ToListAsync(cancellationToken);
 
     public override Task NotifyAsync(string channel, string payload, CancellationToken cancellationToken) => Task.CompletedTask;
 

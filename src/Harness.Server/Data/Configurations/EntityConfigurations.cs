@@ -134,6 +134,17 @@ internal sealed class RunDeviceStateConfiguration : IEntityTypeConfiguration<Run
     }
 }
 
+internal sealed class RunCounterMoveConfiguration : IEntityTypeConfiguration<RunCounterMoveEntity>
+{
+    public void Configure(EntityTypeBuilder<RunCounterMoveEntity> move)
+    {
+        move.ToTable("run_counter_moves");
+        move.HasKey(m => m.Id);
+        move.HasIndex(m => m.RunId);
+        move.HasOne<RunEntity>().WithMany().HasForeignKey(m => m.RunId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
 internal sealed class RunStepConfiguration : IEntityTypeConfiguration<RunStepEntity>
 {
     public void Configure(EntityTypeBuilder<RunStepEntity> step)

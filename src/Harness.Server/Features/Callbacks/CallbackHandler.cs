@@ -38,7 +38,8 @@ public sealed partial class CallbackHandler(
         var now = time.GetUtcNow();
         var runIds = events.Where(e => e.RunId is not null).Select(e => e.RunId!.Value).Distinct().ToList();
         var deviceIds = events.Where(e => e.DeviceId is not null).Select(e => e.DeviceId!).Distinct().ToList();
-        var states = (runIds.Count == 0 ? [] : await db.LockDeviceStatesAsync(runIds, deviceIds, cancellationToken))
+        var keys = events.Where(e => e.RunId is not null && e.DeviceId is not null).Select(e => (e.RunId!.Value, e.DeviceId!)).ToHashSet();
+        var states = (keys.Count == 0 ? [] : await db.LockDeviceStatesAsync(keys, cancellationToken))
             .ToDictionary(s => (s.RunId, s.DeviceId));
         // Read after the rows are locked: a concurrent delivery of the same events has committed by now.
         var ids = events.Select(e => e.EventId!).Distinct().ToList();

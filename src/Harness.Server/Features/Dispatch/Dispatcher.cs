@@ -46,7 +46,16 @@ public sealed partial class Dispatcher(
                 ? await work.MayHaveWorkAsync(agentId, generation, since, cancellationToken)
                 : await work.MayHaveWorkOnArrivalAsync(agentId, cancellationToken));
             lastCheck = time.GetUtcNow();
-            var (tasks, scans) = look ? await ClaimAsync(agentId, freeSlots, cancellationToken) : ([], []);
+            var (tasks, scans) = look
+                ? await ConflictRetry.RunAsync(db, () => ClaimAsync(agentId, freeSlots, cancellationToken),
+                    (attempt, e) => LogClaimRetry(logger, agentId, attempt, e),
+                    (attempt, e) =>
+                    {
+                        // Nothing was leased: the tasks stay queued for the next look, at the latest the re-check.
+                        LogClaimGaveUp(logger, agentId, attempt, e);
+                        return (new List<DeviceTask>(), new List<ScanOrder>());
+                    })
+                : ([], []);
             var cancel = await CancelsAsync(agentId, holds, owned, cancellationToken);
             owned = null;
             var now = time.GetUtcNow();
@@ -114,7 +123,8 @@ public sealed partial class Dispatcher(
         {
             return owned;
         }
-        await using var transaction = await db.BeginLockedTransactionAsync(HarnessLock.Dispatch, cancellationToken);
+        // Shared: only the lease column of the agent's own rows is written, which no claim or callback reads to decide.
+        await using var transaction = await db.BeginSharedLockedTransactionAsync(HarnessLock.Dispatch, cancellationToken);
         var rows = await LeasedToAsync(agentId, holds, cancellationToken);
         foreach (var row in rows.Where(Due))
         {
@@ -171,8 +181,11 @@ public sealed partial class Dispatcher(
         }
         // Rows an earlier look of this long-poll tracked may have changed since: read everything afresh.
         db.ChangeTracker.Clear();
-        // Every pull that claims queues on this lock: each round trip inside it is paid by all of them.
-        await using var transaction = await db.BeginLockedTransactionAsync(HarnessLock.Dispatch, cancellationToken);
+        // Claims run alongside each other and alongside callbacks, never alongside the sweeper, a cancel or a
+        // release. Of the claims, one per agent at a time (its devices) and, for a run whose concurrency is
+        // below its devices, one per run (LeaseTasksAsync); the rows leased are locked and checked again.
+        await using var transaction = await db.BeginSharedLockedTransactionAsync(HarnessLock.Dispatch, cancellationToken);
+        await db.LockKeysAsync(KeyedLock.AgentClaims, [agentId], cancellationToken);
         var now = time.GetUtcNow();
         var scans = pendingScans ? await db.ScanJobs.Where(s => s.AgentId == agentId && s.Status == ScanStatus.Pending).ToListAsync(cancellationToken) : [];
         foreach (var scan in scans)
@@ -206,7 +219,7 @@ public sealed partial class Dispatcher(
                 from d in found.DefaultIfEmpty()
                 where s.AgentId == agentId && s.Status == DeviceRunStatus.Queued && (r.Status == RunStatus.Queued || r.Status == RunStatus.Running)
                 select new Candidate(
-                    s.RunId, s.DeviceId, r.CreatedAt, r.Concurrency, r.Subject, r.StepTimeoutMs, r.UploadTimeoutMs,
+                    s.RunId, s.DeviceId, r.CreatedAt, r.Concurrency, r.Concurrency < r.TotalDevices, r.Subject, r.StepTimeoutMs, r.UploadTimeoutMs,
                     d != null, d != null ? d.IndexNo : null, d != null ? d.RuntimeHandle : null, d != null && d.QuarantinedAt != null))
             .AsNoTracking()
             .ToListAsync(cancellationToken);
@@ -214,6 +227,9 @@ public sealed partial class Dispatcher(
         {
             return [];
         }
+        // A run whose concurrency bounds it is counted, then filled, by one claim at a time; the count below
+        // is read after the lock, so it sees every claim of the run that held it before.
+        await db.LockKeysAsync(KeyedLock.RunSlots, queued.Where(q => q.Bounded).Select(q => q.RunId), cancellationToken);
         var deviceIds = queued.Select(q => q.DeviceId).Distinct().ToList();
         var runIds = queued.Select(q => q.RunId).Distinct().ToList();
         var inProgress = await db.RunDeviceStates.AsNoTracking()
@@ -253,15 +269,17 @@ public sealed partial class Dispatcher(
             return [];
         }
 
+        // Locked, then read again: a task cancelled or claimed since the first read is no longer queued, and is left.
         var keys = chosen.Concat(unrunnable.Select(u => u.Task)).Select(c => (c.RunId, c.DeviceId)).ToHashSet();
-        var keyRuns = keys.Select(k => k.RunId).Distinct().ToList();
-        var keyDevices = keys.Select(k => k.DeviceId).Distinct().ToList();
-        var rows = (await db.RunDeviceStates.Where(s => keyRuns.Contains(s.RunId) && keyDevices.Contains(s.DeviceId)).ToListAsync(cancellationToken))
-            .Where(s => keys.Contains((s.RunId, s.DeviceId)))
+        var rows = (await db.LockDeviceStatesAsync(keys, cancellationToken))
+            .Where(s => s.Status == DeviceRunStatus.Queued)
             .ToDictionary(s => (s.RunId, s.DeviceId));
         foreach (var (task, reason) in unrunnable)
         {
-            var state = rows[(task.RunId, task.DeviceId)];
+            if (!rows.TryGetValue((task.RunId, task.DeviceId), out var state))
+            {
+                continue;
+            }
             state.Status = DeviceRunStatus.SkippedOffline;
             state.FailureReason = reason;
             state.FinishedAt = now;
@@ -271,7 +289,10 @@ public sealed partial class Dispatcher(
         var owner = agentId.ToString();
         foreach (var c in chosen)
         {
-            var state = rows[(c.RunId, c.DeviceId)];
+            if (!rows.TryGetValue((c.RunId, c.DeviceId), out var state))
+            {
+                continue;
+            }
             var workflow = JsonSerializer.Deserialize(state.CompiledWorkflow!, HarnessJsonContext.Default.WorkflowDefinition)!;
             var deadline = now + TaskBudget.Of(workflow, c.StepTimeoutMs, c.UploadTimeoutMs, dispatch);
             metrics.TaskLeased(now - state.UpdatedAt);
@@ -290,11 +311,17 @@ public sealed partial class Dispatcher(
 
     /// <summary>A queued task of the pulling agent, with what choosing and leasing it needs of its run and its device.</summary>
     private sealed record Candidate(
-        Guid RunId, string DeviceId, DateTimeOffset RunCreatedAt, int Concurrency, string? Subject, int StepTimeoutMs, int UploadTimeoutMs,
+        Guid RunId, string DeviceId, DateTimeOffset RunCreatedAt, int Concurrency, bool Bounded, string? Subject, int StepTimeoutMs, int UploadTimeoutMs,
         bool DeviceExists, int? IndexNo, string? RuntimeHandle, bool Quarantined);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId} handed back {Count} unstarted task(s); they are queued again")]
     private static partial void LogReleased(ILogger logger, Guid agentId, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Claim for agent {AgentId} lost a race with concurrent writes (attempt {Attempt}); retrying")]
+    private static partial void LogClaimRetry(ILogger logger, Guid agentId, int attempt, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Claim for agent {AgentId} kept losing races with concurrent writes ({Attempt} attempts); its tasks stay queued for its next look")]
+    private static partial void LogClaimGaveUp(ILogger logger, Guid agentId, int attempt, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Leased {Count} task(s) to agent {AgentId}")]
     private static partial void LogLeased(ILogger logger, Guid agentId, int count);

@@ -39,7 +39,8 @@ public static class RunProgress
     /// A run this unit of work created or changed is moved in memory and saved with the rest. Any other run
     /// is moved in the database, after the rest is saved (<see cref="HarnessDbContext.MoveRunCountersAsync"/>):
     /// callbacks of many agents move the same run at once, and its row is then held only from that one
-    /// statement to the commit.
+    /// statement to the commit, by one of them; the others leave their moves to it, or to the next mover,
+    /// and wake <see cref="RunCounterFolder"/> so that a run's last moves are not left waiting.
     /// </remarks>
     public static async Task<List<RunEntity>> SaveChangesAsync(HarnessDbContext db, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -88,14 +89,35 @@ public static class RunProgress
         var others = deltas.Where(d => !inMemory.Any(r => r.Id == d.Key)).OrderBy(d => d.Key).ToList();
         if (others.Count > 0)
         {
-            var moved = await db.MoveRunCountersAsync(others.Select(d => (d.Key, Counters(d.Value))).ToList(), cancellationToken);
+            var (moved, deferred) = await db.MoveRunCountersAsync(others.Select(d => (d.Key, Counters(d.Value))).ToList(), cancellationToken);
             await AdvanceAsync(db, moved, ended, now, cancellationToken);
             if (db.ChangeTracker.HasChanges())
             {
                 await db.SaveChangesAsync(cancellationToken);
             }
+            if (deferred)
+            {
+                RunCounterFolder.Wake();
+            }
         }
         return ended;
+    }
+
+    /// <summary>
+    /// Adds the moves other transactions left for these runs (<see cref="HarnessDbContext.MoveRunCountersAsync"/>)
+    /// and moves the runs along, inside the caller's transaction. Returns the runs that just ended, and whether
+    /// a run was being moved by another transaction (and keeps its moves for it, or for the next fold).
+    /// </summary>
+    public static async Task<(List<RunEntity> Ended, bool Busy)> FoldAsync(HarnessDbContext db, IReadOnlyCollection<Guid> runIds, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var ended = new List<RunEntity>();
+        var (moved, busy) = await db.MoveRunCountersAsync(runIds.Order().Select(id => (id, default(RunCounterDelta))).ToList(), cancellationToken);
+        await AdvanceAsync(db, moved, ended, now, cancellationToken);
+        if (db.ChangeTracker.HasChanges())
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        return (ended, busy);
     }
 
     /// <summary>Moves open runs along by their counters: queued → running, or ended (adds those to <paramref name="ended"/>).</summary>
@@ -148,10 +170,7 @@ public static class RunProgress
         var pending = db.ChangeTracker.Entries<RunDeviceStateEntity>()
             .Where(e => (e.State is EntityState.Added or EntityState.Modified or EntityState.Deleted) && ids.Contains(e.Entity.RunId))
             .ToList();
-        var stored = await db.RunDeviceStates.AsNoTracking()
-            .Where(s => ids.Contains(s.RunId))
-            .Select(s => new { s.RunId, s.DeviceId, s.Status })
-            .ToListAsync(cancellationToken);
+        var stored = await db.RecountDeviceStatusesAsync(ids, cancellationToken);
         var statuses = stored.ToDictionary(s => (s.RunId, s.DeviceId), s => s.Status);
         foreach (var e in pending)
         {

@@ -191,6 +191,46 @@ public abstract class DispatchTests(string provider) : RunTest(provider)
     }
 
     [Fact]
+    public async Task ConcurrentPulls_OfManyAgents_NeverExceedARunsConcurrency_NorLeaseOneDeviceTwice()
+    {
+        var keys = new List<string>();
+        for (var n = 1; n <= 6; n++)
+        {
+            keys.Add(await FarmAsync($"PC-{n:00}", 3));
+        }
+        var workflow = await PushAsync(Capture);
+        // Both runs on every device: the bounded one counts its slots across agents, the other competes for the devices.
+        var bounded = await RunAsync(workflow.WorkflowId, concurrency: 4);
+        Server.Time.Advance(TimeSpan.FromSeconds(1));
+        var open = await RunAsync(workflow.WorkflowId);
+
+        var leased = 0;
+        for (var round = 0; round < 40 && leased < 36; round++)
+        {
+            // Every agent pulls twice at once (a retry racing its first try), all agents at the same moment.
+            var pulls = await Task.WhenAll(keys.SelectMany(key => new[] { key, key }).Select(async key => (Key: key, Pull: await PullAsync(key, 3))));
+            var tasks = pulls.SelectMany(p => p.Pull.Tasks.Select(t => (p.Key, Task: t))).ToList();
+            leased += tasks.Count;
+
+            var active = await QueryAsync(db => db.RunDeviceStates.AsNoTracking()
+                .Where(s => s.Status == DeviceRunStatus.Dispatched)
+                .Select(s => new { s.RunId, s.DeviceId })
+                .ToListAsync());
+            Assert.Equal(tasks.Count, active.Count);
+            Assert.True(active.Count(a => a.RunId == bounded.RunId) <= 4, $"round {round}: {active.Count(a => a.RunId == bounded.RunId)} tasks of a run of concurrency 4 at once");
+            Assert.All(active.GroupBy(a => a.DeviceId), g => Assert.Single(g));
+
+            await Task.WhenAll(tasks.Select(t => FinishAsync(t.Key, t.Task)));
+            Server.Time.Advance(DispatchSignal.RecheckInterval);
+        }
+
+        Assert.Equal(36, leased);
+        // Callbacks that end devices at once leave their counter moves to one another; the last are added just after.
+        await Eventually.UntilAsync(async () => (await GetRunAsync(bounded.RunId)).Run.Status == RunStatus.Succeeded, "the bounded run ended");
+        await Eventually.UntilAsync(async () => (await GetRunAsync(open.RunId)).Run.Status == RunStatus.Succeeded, "the other run ended");
+    }
+
+    [Fact]
     public async Task ArrivingPull_TakesTheWordOfASharedReadThatSaysItHasNothing_ForNoLongerThanTheRecheckInterval()
     {
         var key = await FarmAsync("PC-01", 1);

@@ -44,22 +44,13 @@ public sealed class ReplicaDispatchTests() : RunTest(Providers.Postgres)
 
         // The replica listens for the others' key changes from a moment after it starts; from then on it
         // remembers a key it checked for longer than the short lifetime.
-        await UntilAsync(async () => await PullAsync() == HttpStatusCode.OK && cache.Find(keyId)?.Until - replica.Time.GetUtcNow() > AgentKeyCache.Lifetime);
+        await Eventually.UntilAsync(async () => await PullAsync() == HttpStatusCode.OK && cache.Find(keyId)?.Until - replica.Time.GetUtcNow() > AgentKeyCache.Lifetime,
+            "the replica remembers the key for longer than its lifetime");
 
         using var admin = Server.Operator();
         Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync($"{Routes.Agents}/PC-01/revoke", null)).StatusCode);
 
         // The replica's clock is fake and never advances: only the notice from the other replica makes it forget.
-        await UntilAsync(async () => await PullAsync() == HttpStatusCode.Unauthorized);
-    }
-
-    private static async Task UntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold within 15 s");
-            await Task.Delay(100);
-        }
+        await Eventually.UntilAsync(async () => await PullAsync() == HttpStatusCode.Unauthorized, "the replica refuses the revoked key");
     }
 }

@@ -47,11 +47,7 @@ public sealed class TracingTests : RunTest, IDisposable
         var apply = Assert.Single(_stopped, a => a.OperationName == "callbacks.apply" && a.TraceId == trace);
         Assert.Equal(1, apply.GetTagItem("harness.events"));
         // The server ends the request's own activity after the response has gone out: the client can be first.
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!_stopped.Any(a => a.Source.Name == "Microsoft.AspNetCore" && a.TraceId == trace) && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(20);
-        }
+        await Eventually.UntilAsync(() => _stopped.Any(a => a.Source.Name == "Microsoft.AspNetCore" && a.TraceId == trace), "the request's activity ended");
         var incoming = Assert.Single(_stopped, a => a.Source.Name == "Microsoft.AspNetCore" && a.TraceId == trace);
         Assert.Equal(parent, incoming.ParentSpanId);
         Assert.Equal(incoming.SpanId, apply.ParentSpanId);

@@ -669,6 +669,56 @@ namespace Harness.Server.Data.Migrations.Postgres
                     b.ToTable("playbooks", (string)null);
                 });
 
+            modelBuilder.Entity("Harness.Server.Data.Entities.RunCounterMoveEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("Cancelled")
+                        .HasColumnType("integer")
+                        .HasColumnName("cancelled");
+
+                    b.Property<int>("Failed")
+                        .HasColumnType("integer")
+                        .HasColumnName("failed");
+
+                    b.Property<int>("Queued")
+                        .HasColumnType("integer")
+                        .HasColumnName("queued");
+
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("run_id");
+
+                    b.Property<int>("Running")
+                        .HasColumnType("integer")
+                        .HasColumnName("running");
+
+                    b.Property<int>("Skipped")
+                        .HasColumnType("integer")
+                        .HasColumnName("skipped");
+
+                    b.Property<int>("Succeeded")
+                        .HasColumnType("integer")
+                        .HasColumnName("succeeded");
+
+                    b.Property<int>("Total")
+                        .HasColumnType("integer")
+                        .HasColumnName("total");
+
+                    b.HasKey("Id")
+                        .HasName("pk_run_counter_moves");
+
+                    b.HasIndex("RunId")
+                        .HasDatabaseName("ix_run_counter_moves_run_id");
+
+                    b.ToTable("run_counter_moves", (string)null);
+                });
+
             modelBuilder.Entity("Harness.Server.Data.Entities.RunDeviceStateEntity", b =>
                 {
                     b.Property<Guid>("RunId")
@@ -1320,6 +1370,16 @@ namespace Harness.Server.Data.Migrations.Postgres
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .HasConstraintName("fk_operator_tokens_users_user_id");
+                });
+
+            modelBuilder.Entity("Harness.Server.Data.Entities.RunCounterMoveEntity", b =>
+                {
+                    b.HasOne("Harness.Server.Data.Entities.RunEntity", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_run_counter_moves_runs_run_id");
                 });
 
             modelBuilder.Entity("Harness.Server.Data.Entities.RunDeviceStateEntity", b =>

@@ -662,6 +662,54 @@ namespace Harness.Server.Data.Migrations.Sqlite
                     b.ToTable("playbooks", (string)null);
                 });
 
+            modelBuilder.Entity("Harness.Server.Data.Entities.RunCounterMoveEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Cancelled")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("cancelled");
+
+                    b.Property<int>("Failed")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("failed");
+
+                    b.Property<int>("Queued")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("queued");
+
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("run_id");
+
+                    b.Property<int>("Running")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("running");
+
+                    b.Property<int>("Skipped")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("skipped");
+
+                    b.Property<int>("Succeeded")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("succeeded");
+
+                    b.Property<int>("Total")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("total");
+
+                    b.HasKey("Id")
+                        .HasName("pk_run_counter_moves");
+
+                    b.HasIndex("RunId")
+                        .HasDatabaseName("ix_run_counter_moves_run_id");
+
+                    b.ToTable("run_counter_moves", (string)null);
+                });
+
             modelBuilder.Entity("Harness.Server.Data.Entities.RunDeviceStateEntity", b =>
                 {
                     b.Property<Guid>("RunId")
@@ -1311,6 +1359,16 @@ namespace Harness.Server.Data.Migrations.Sqlite
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .HasConstraintName("fk_operator_tokens_users_user_id");
+                });
+
+            modelBuilder.Entity("Harness.Server.Data.Entities.RunCounterMoveEntity", b =>
+                {
+                    b.HasOne("Harness.Server.Data.Entities.RunEntity", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_run_counter_moves_runs_run_id");
                 });
 
             modelBuilder.Entity("Harness.Server.Data.Entities.RunDeviceStateEntity", b =>
