@@ -83,7 +83,7 @@ public sealed partial class Dispatcher(
         }
         await using var transaction = await db.BeginLockedTransactionAsync(HarnessLock.Dispatch, cancellationToken);
         var now = time.GetUtcNow();
-        var rows = (await LeasedToAsync(agentId, tasks, cancellationToken)).Where(r => r.Status == DeviceRunStatus.Dispatched).ToList();
+        var rows = (await LockLeasedToAsync(agentId, tasks, cancellationToken)).Where(r => r.Status == DeviceRunStatus.Dispatched).ToList();
         foreach (var row in rows)
         {
             row.Status = DeviceRunStatus.Queued;
@@ -108,7 +108,7 @@ public sealed partial class Dispatcher(
     /// slot), so only leases past a third of their life are written; agents pull at least every third.
     /// Returns the held tasks still leased to this agent (as renewed, if any was due), or null when none are held.
     /// </summary>
-    private async Task<List<RunDeviceStateEntity>?> RenewAsync(Guid agentId, IReadOnlyList<TaskRef> holds, CancellationToken cancellationToken)
+    private async Task<List<Held>?> RenewAsync(Guid agentId, IReadOnlyList<TaskRef> holds, CancellationToken cancellationToken)
     {
         if (holds.Count == 0)
         {
@@ -117,22 +117,22 @@ public sealed partial class Dispatcher(
         var now = time.GetUtcNow();
         var lease = TimeSpan.FromSeconds(options.Value.Dispatch.LeaseSec);
         var due = now + lease * 2 / 3;
-        bool Due(RunDeviceStateEntity r) => DeviceRunStatus.IsActive(r.Status) && r.LeaseExpiresAt < due;
-        var owned = await LeasedToAsync(agentId, holds, cancellationToken, tracked: false);
-        if (!owned.Any(Due))
+        bool Due(string status, DateTimeOffset? leaseExpiresAt) => DeviceRunStatus.IsActive(status) && leaseExpiresAt < due;
+        var owned = await LeasedToAsync(agentId, holds, cancellationToken);
+        if (!owned.Any(h => Due(h.Status, h.LeaseExpiresAt)))
         {
             return owned;
         }
-        // Shared: only the lease column of the agent's own rows is written, which no claim or callback reads to decide.
+        // Shared: only the lease column of the agent's own rows is written.
         await using var transaction = await db.BeginSharedLockedTransactionAsync(HarnessLock.Dispatch, cancellationToken);
-        var rows = await LeasedToAsync(agentId, holds, cancellationToken);
-        foreach (var row in rows.Where(Due))
+        var rows = await LockLeasedToAsync(agentId, holds, cancellationToken);
+        foreach (var row in rows.Where(r => Due(r.Status, r.LeaseExpiresAt)))
         {
             row.LeaseExpiresAt = now + lease;
         }
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return rows;
+        return rows.Select(r => new Held(r.RunId, r.DeviceId, r.Attempt, r.Status, r.LeaseExpiresAt)).ToList();
     }
 
     /// <summary>
@@ -141,27 +141,47 @@ public sealed partial class Dispatcher(
     /// its owner and is not listed: there is nothing to stop, and no reason to answer the long-poll.
     /// </summary>
     /// <param name="read">The held tasks leased to this agent, read a moment ago by the same request; null reads them now.</param>
-    private async Task<List<TaskRef>> CancelsAsync(Guid agentId, IReadOnlyList<TaskRef> holds, List<RunDeviceStateEntity>? read, CancellationToken cancellationToken)
+    private async Task<List<TaskRef>> CancelsAsync(Guid agentId, IReadOnlyList<TaskRef> holds, List<Held>? read, CancellationToken cancellationToken)
     {
         if (holds.Count == 0)
         {
             return [];
         }
-        var owned = (read ?? await LeasedToAsync(agentId, holds, cancellationToken, tracked: false))
+        var owned = (read ?? await LeasedToAsync(agentId, holds, cancellationToken))
             .Select(r => (r.RunId, r.DeviceId, r.Attempt))
             .ToHashSet();
         return holds.Where(h => !owned.Contains((h.RunId, h.DeviceId, h.Attempt))).ToList();
     }
 
-    private async Task<List<RunDeviceStateEntity>> LeasedToAsync(Guid agentId, IReadOnlyList<TaskRef> holds, CancellationToken cancellationToken, bool tracked = true)
+    /// <summary>The held tasks still leased to this agent at the attempt it holds, read without their workflows.</summary>
+    private async Task<List<Held>> LeasedToAsync(Guid agentId, IReadOnlyList<TaskRef> holds, CancellationToken cancellationToken)
     {
         var owner = agentId.ToString();
         var runIds = holds.Select(h => h.RunId).Distinct().ToList();
-        var query = db.RunDeviceStates.Where(s => runIds.Contains(s.RunId) && s.LeaseOwner == owner);
-        var rows = await (tracked ? query : query.AsNoTracking()).ToListAsync(cancellationToken);
+        var deviceIds = holds.Select(h => h.DeviceId).Distinct().ToList();
+        var rows = await db.RunDeviceStates.AsNoTracking()
+            .Where(s => runIds.Contains(s.RunId) && deviceIds.Contains(s.DeviceId) && s.LeaseOwner == owner)
+            .Select(s => new Held(s.RunId, s.DeviceId, s.Attempt, s.Status, s.LeaseExpiresAt))
+            .ToListAsync(cancellationToken);
         var wanted = holds.Select(h => (h.RunId, h.DeviceId, h.Attempt)).ToHashSet();
         return rows.Where(r => wanted.Contains((r.RunId, r.DeviceId, r.Attempt))).ToList();
     }
+
+    /// <summary>
+    /// The same, tracked and locked until the transaction ends, in key order like a callback's rows, so a
+    /// renewal or a release and a callback of the same tasks cannot deadlock.
+    /// </summary>
+    private async Task<List<RunDeviceStateEntity>> LockLeasedToAsync(Guid agentId, IReadOnlyList<TaskRef> holds, CancellationToken cancellationToken)
+    {
+        var owner = agentId.ToString();
+        var wanted = holds.Select(h => (h.RunId, h.DeviceId, h.Attempt)).ToHashSet();
+        return (await db.LockDeviceStatesAsync(holds.Select(h => (h.RunId, h.DeviceId)).ToHashSet(), cancellationToken))
+            .Where(r => r.LeaseOwner == owner && wanted.Contains((r.RunId, r.DeviceId, r.Attempt)))
+            .ToList();
+    }
+
+    /// <summary>A held task as a pull needs it: its attempt, its status and its lease.</summary>
+    private sealed record Held(Guid RunId, string DeviceId, int Attempt, string Status, DateTimeOffset? LeaseExpiresAt);
 
     private async Task<(List<DeviceTask> Tasks, List<ScanOrder> Scans)> ClaimAsync(Guid agentId, int freeSlots, CancellationToken cancellationToken)
     {
@@ -227,11 +247,12 @@ public sealed partial class Dispatcher(
         {
             return [];
         }
-        // A run whose concurrency bounds it is counted, then filled, by one claim at a time; the count below
-        // is read after the lock, so it sees every claim of the run that held it before.
-        await db.LockKeysAsync(KeyedLock.RunSlots, queued.Where(q => q.Bounded).Select(q => q.RunId), cancellationToken);
+        // A run whose concurrency is below its devices is counted, then filled, by one claim at a time; the count
+        // below is read after the lock, so it sees every claim of the run that held it before. Any other run
+        // cannot be full while it has a queued task, so its tasks in progress are not counted.
+        var runIds = queued.Where(q => q.Bounded).Select(q => q.RunId).Distinct().ToList();
+        await db.LockKeysAsync(KeyedLock.RunSlots, runIds, cancellationToken);
         var deviceIds = queued.Select(q => q.DeviceId).Distinct().ToList();
-        var runIds = queued.Select(q => q.RunId).Distinct().ToList();
         var inProgress = await db.RunDeviceStates.AsNoTracking()
             .Where(s => (deviceIds.Contains(s.DeviceId) || runIds.Contains(s.RunId))
                 && (s.Status == DeviceRunStatus.Dispatched || s.Status == DeviceRunStatus.Preflight || s.Status == DeviceRunStatus.Running || s.Status == DeviceRunStatus.Waiting))
