@@ -82,7 +82,19 @@ public sealed class PostgresHarnessDbContext(DbContextOptions<PostgresHarnessDbC
             FROM sums s WHERE r.id = s.run_id
             RETURNING r.*
             """).ToListAsync(cancellationToken);
-        return (moved, moved.Count < ids.Distinct().Count());
+        var deferred = moved.Count < ids.Distinct().Count();
+        _movesLeft |= deferred;
+        return (moved, deferred);
+    }
+
+    private bool _movesLeft;
+
+    /// <summary>Whether this context left a counter move since it was last asked; asking clears it.</summary>
+    internal bool TakeMovesLeft()
+    {
+        var left = _movesLeft;
+        _movesLeft = false;
+        return left;
     }
 
     public override Task<List<DeviceStatusRow>> RecountDeviceStatusesAsync(IReadOnlyCollection<Guid> runIds, CancellationToken cancellationToken) =>

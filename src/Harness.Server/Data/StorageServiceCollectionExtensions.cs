@@ -13,7 +13,7 @@ public static class StorageServiceCollectionExtensions
         switch (database.Provider)
         {
             case DatabaseOptions.Postgres:
-                services.AddDbContext<PostgresHarnessDbContext>(o => o.UseNpgsql(connectionString));
+                services.AddDbContext<PostgresHarnessDbContext>(o => o.UseNpgsql(connectionString).AddInterceptors(MovesLeftInterceptor.Instance));
                 services.TryAddScoped<HarnessDbContext>(sp => sp.GetRequiredService<PostgresHarnessDbContext>());
                 break;
             default:

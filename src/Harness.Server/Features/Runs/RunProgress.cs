@@ -40,7 +40,8 @@ public static class RunProgress
     /// is moved in the database, after the rest is saved (<see cref="HarnessDbContext.MoveRunCountersAsync"/>):
     /// callbacks of many agents move the same run at once, and its row is then held only from that one
     /// statement to the commit, by one of them; the others leave their moves to it, or to the next mover,
-    /// and wake <see cref="RunCounterFolder"/> so that a run's last moves are not left waiting.
+    /// and wake <see cref="RunCounterFolder"/> at their commit (<see cref="MovesLeftInterceptor"/>) so that a
+    /// run's last moves are not left waiting.
     /// </remarks>
     public static async Task<List<RunEntity>> SaveChangesAsync(HarnessDbContext db, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -89,15 +90,11 @@ public static class RunProgress
         var others = deltas.Where(d => !inMemory.Any(r => r.Id == d.Key)).OrderBy(d => d.Key).ToList();
         if (others.Count > 0)
         {
-            var (moved, deferred) = await db.MoveRunCountersAsync(others.Select(d => (d.Key, Counters(d.Value))).ToList(), cancellationToken);
+            var (moved, _) = await db.MoveRunCountersAsync(others.Select(d => (d.Key, Counters(d.Value))).ToList(), cancellationToken);
             await AdvanceAsync(db, moved, ended, now, cancellationToken);
             if (db.ChangeTracker.HasChanges())
             {
                 await db.SaveChangesAsync(cancellationToken);
-            }
-            if (deferred)
-            {
-                RunCounterFolder.Wake();
             }
         }
         return ended;
