@@ -20,7 +20,7 @@ public sealed partial class ConsoleTourTests(DevConsole console)
         var page = await console.SignedInPageAsync();
 
         // Commands: two command assets, then a playbook of both, reordered, with probabilities.
-        await OpenAsync(page, "/commands");
+        await DevConsole.OpenAsync(page, "/commands");
         await SaveAssetAsync(page, "capture-home", """[{ "id": "shot", "type": "screenshot", "params": { "name": "home" } }, { "id": "up", "type": "upload" }]""");
         await SaveAssetAsync(page, "open-app", """[{ "id": "pre", "type": "preflight" }, { "id": "open", "type": "launch_app", "params": { "package": "com.example.app" } }]""");
 
@@ -49,7 +49,7 @@ public sealed partial class ConsoleTourTests(DevConsole console)
         await Expect(page.Locator("#playbooks")).ToContainTextAsync("open-app (0.5) → capture-home (1)");
 
         // Runs: start the playbook on every device.
-        await OpenAsync(page, "/runs");
+        await DevConsole.OpenAsync(page, "/runs");
         await page.SelectOptionAsync("#run-source", new SelectOptionValue { Label = "smoke" });
         await page.FillAsync("#run-concurrency", "4");
         await page.PressAsync("#run-concurrency", "Tab");
@@ -96,12 +96,12 @@ public sealed partial class ConsoleTourTests(DevConsole console)
         await Expect(page.Locator("#run-device")).ToContainTextAsync("device_unresponsive");
 
         // Runs list, with the finished run in it.
-        await OpenAsync(page, "/runs");
+        await DevConsole.OpenAsync(page, "/runs");
         await Expect(page.Locator("#runs")).ToContainTextAsync("smoke");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Shot("console-runs.png"), FullPage = true });
 
         // Devices: the fleet heatmap, an offline device's detail, and a scan.
-        await OpenAsync(page, "/devices");
+        await DevConsole.OpenAsync(page, "/devices");
         await Expect(page.Locator(".heatmap .cell.s-offline")).ToHaveCountAsync(DevConsole.OfflineDevices);
         await page.Locator(".heatmap .cell.s-offline").First.ClickAsync();
         await Expect(page.Locator("#device-detail")).ToContainTextAsync("Offline");
@@ -113,7 +113,7 @@ public sealed partial class ConsoleTourTests(DevConsole console)
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Shot("console-devices.png"), FullPage = true });
 
         // Dashboard: KPIs and the to-do list name the offline devices.
-        await OpenAsync(page, "/");
+        await DevConsole.OpenAsync(page, "/");
         await Expect(page.Locator(".kpis")).ToContainTextAsync("Runs");
         await Expect(page.Locator("#todo-title + ul")).ToContainTextAsync("is offline");
         await Expect(page.Locator("#todo-title + ul")).ToContainTextAsync("failed on 1 of 12 devices");
@@ -121,7 +121,7 @@ public sealed partial class ConsoleTourTests(DevConsole console)
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Shot("console-dashboard.png"), FullPage = true });
 
         // Workspaces: create one on the fake runtime through the console.
-        await OpenAsync(page, "/workspaces");
+        await DevConsole.OpenAsync(page, "/workspaces");
         await page.FillAsync("#ws-name", "alice-dev");
         await page.FillAsync("#ws-image", "example/ide:1");
         await page.PressAsync("#ws-image", "Tab");
@@ -130,14 +130,14 @@ public sealed partial class ConsoleTourTests(DevConsole console)
         await Expect(page.Locator("#workspaces")).ToContainTextAsync("running", new() { Timeout = 30_000 });
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Shot("console-workspaces.png"), FullPage = true });
 
-        await OpenAsync(page, "/agents");
+        await DevConsole.OpenAsync(page, "/agents");
         await Expect(page.Locator("#agents")).ToContainTextAsync("PC-01");
         await page.ClickAsync("button[aria-label='Show agent PC-01']");
         await Expect(page.Locator("text=Vendor WebSocket")).ToBeVisibleAsync();
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Shot("console-agents.png"), FullPage = true });
 
         // Jobs: the scan above, as GET /jobs lists it.
-        await OpenAsync(page, "/jobs");
+        await DevConsole.OpenAsync(page, "/jobs");
         await Expect(page.Locator("#jobs")).ToContainTextAsync("scan");
         await page.Locator("#jobs tbody button").First.ClickAsync();
         await Expect(page.Locator("#jobs")).ToContainTextAsync("last_error_message");
@@ -150,7 +150,7 @@ public sealed partial class ConsoleTourTests(DevConsole console)
     {
         // The page's own CSS and component markup, with 1,000 cells, measured in the real browser.
         var page = await console.SignedInPageAsync();
-        await OpenAsync(page, "/devices");
+        await DevConsole.OpenAsync(page, "/devices");
         var height = await page.EvaluateAsync<double>("""
             () => {
               const grid = document.querySelector('.heatmap .grid');
@@ -162,12 +162,6 @@ public sealed partial class ConsoleTourTests(DevConsole console)
             """);
         Assert.InRange(height, 100, 2 * 900);
         await page.Context.CloseAsync();
-    }
-
-    private static async Task OpenAsync(IPage page, string path)
-    {
-        await page.GotoAsync(path);
-        await page.Locator("[data-interactive=true]").WaitForAsync();
     }
 
     private static async Task SaveAssetAsync(IPage page, string name, string steps)

@@ -67,6 +67,16 @@ public sealed class DevConsole : IAsyncLifetime
         return page;
     }
 
+    /// <summary>
+    /// Opens a console page and waits for its live connection: a click on the prerendered page,
+    /// before the connection is up, would be lost.
+    /// </summary>
+    public static async Task OpenAsync(IPage page, string path)
+    {
+        await page.GotoAsync(path);
+        await page.Locator("[data-interactive=true]").WaitForAsync();
+    }
+
     /// <summary>docs/images in the checkout: the test run's screenshots are the README's.</summary>
     public static string ImagesDir()
     {
