@@ -91,6 +91,7 @@ public static class HarnessServerHost
         services.TryAddScoped<Dispatcher>();
         services.TryAddScoped<CallbackHandler>();
         services.TryAddSingleton<Security.AgentKeyCache>();
+        services.TryAddSingleton<Features.Devices.FleetSnapshot>();
         services.TryAddSingleton<DispatchSignal>();
         services.TryAddSingleton<DispatchWork>();
         services.TryAddSingleton<IArtifactStore, FileArtifactStore>();

@@ -4,6 +4,7 @@ using Harness.Contracts.Agents;
 using Harness.Server.Data;
 using Harness.Server.Data.Entities;
 using Harness.Server.Features.Audit;
+using Harness.Server.Features.Devices;
 using Harness.Server.Http;
 using Harness.Server.Security;
 using Microsoft.EntityFrameworkCore;
@@ -112,7 +113,7 @@ public static class AgentsApi
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Delete(
-        string agent, HarnessDbContext db, TimeProvider time, AgentKeyCache keys, ClaimsPrincipal user, CancellationToken cancellationToken)
+        string agent, HarnessDbContext db, TimeProvider time, AgentKeyCache keys, FleetSnapshot fleet, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         var entity = await FindAsync(db, agent, cancellationToken);
         if (entity is null)
@@ -123,6 +124,7 @@ public static class AgentsApi
         db.WorkerHeartbeats.RemoveRange(db.WorkerHeartbeats.Where(h => h.WorkerId == entity.Id.ToString()));
         AuditLog.Record(db, time.GetUtcNow(), user.Actor(), "agent.deleted", entity.Name);
         await AgentKeyChanges.SaveAsync(db, keys, entity.Id, cancellationToken);
+        fleet.Changed(); // its devices went with it
         return TypedResults.NoContent();
     }
 

@@ -110,6 +110,7 @@ public sealed partial class CallbackHandler(
         }
         var ended = await RunProgress.SaveChangesAsync(db, now, cancellationToken);
         await db.Database.CurrentTransaction!.CommitAsync(cancellationToken);
+        inventory.Committed();
         if (freed.Count > 0 || ended.Count > 0)
         {
             // A device of this agent is free: its next queued task may go. A run slot is free too, which

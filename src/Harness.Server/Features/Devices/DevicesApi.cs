@@ -18,7 +18,8 @@ public static class DevicesApi
     public static IEndpointRouteBuilder MapDevicesApi(this IEndpointRouteBuilder app)
     {
         var devices = app.MapGroup(Routes.Devices).WithTags("Devices").RequireAuthorization(HarnessAuth.OperatorPolicy);
-        devices.MapGet("", List).WithSummary("Every device, by index_no.");
+        devices.MapGet("", List).Produces<List<DeviceView>>()
+            .WithSummary("Every device, by index_no. Served from a copy of the fleet at most a second old (a change made through this server shows at once).");
         devices.MapGet("/{deviceId}", Get).WithSummary("One device by device_id.");
         devices.MapPatch("/{deviceId}", Update).RequireAuthorization(HarnessAuth.AdminPolicy)
             .WithSummary("Set a device's index_no or label.");
@@ -27,14 +28,14 @@ public static class DevicesApi
         return app;
     }
 
-    private static async Task<Ok<List<DeviceView>>> List(
-        HarnessDbContext db, TimeProvider time, IOptions<HarnessServerOptions> options, CancellationToken cancellationToken)
+    private static async Task<IResult> List(HarnessDbContext db, FleetSnapshot fleet, CancellationToken cancellationToken)
     {
-        return TypedResults.Ok(await ListAsync(db, AgentsApi.OnlineSince(time, options), cancellationToken));
+        var copy = await fleet.GetAsync(db, cancellationToken);
+        return TypedResults.Bytes(copy.DevicesJson, "application/json");
     }
 
-    /// <summary>Every device by index_no (unnumbered ones last), as the API and the console list them.</summary>
-    public static async Task<List<DeviceView>> ListAsync(HarnessDbContext db, DateTimeOffset onlineSince, CancellationToken cancellationToken)
+    /// <summary>Every device by index_no (unnumbered ones last), read from the database; readers share it through <see cref="FleetSnapshot"/>.</summary>
+    internal static async Task<List<DeviceView>> ReadAsync(HarnessDbContext db, DateTimeOffset onlineSince, CancellationToken cancellationToken)
     {
         var devices = await db.Devices.AsNoTracking()
             .OrderBy(d => d.IndexNo == null).ThenBy(d => d.IndexNo).ThenBy(d => d.DeviceId)
@@ -52,7 +53,7 @@ public static class DevicesApi
     }
 
     private static async Task<Results<Ok<DeviceView>, ValidationProblem, ProblemHttpResult>> Update(
-        string deviceId, UpdateDeviceRequest request, HarnessDbContext db, TimeProvider time, IOptions<HarnessServerOptions> options,
+        string deviceId, UpdateDeviceRequest request, HarnessDbContext db, FleetSnapshot fleet, TimeProvider time, IOptions<HarnessServerOptions> options,
         ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors();
@@ -78,11 +79,12 @@ public static class DevicesApi
         device.UpdatedAt = now;
         AuditLog.Record(db, now, user.Actor(), "device.updated", deviceId, request);
         await db.SaveChangesAsync(cancellationToken);
+        fleet.Changed();
         return TypedResults.Ok(ToView(device, AgentsApi.OnlineSince(time, options)));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Delete(
-        string deviceId, HarnessDbContext db, TimeProvider time, ClaimsPrincipal user, CancellationToken cancellationToken)
+        string deviceId, HarnessDbContext db, FleetSnapshot fleet, TimeProvider time, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         var device = await db.Devices.SingleOrDefaultAsync(d => d.DeviceId == deviceId, cancellationToken);
         if (device is null)
@@ -92,6 +94,7 @@ public static class DevicesApi
         db.Devices.Remove(device);
         AuditLog.Record(db, time.GetUtcNow(), user.Actor(), "device.deleted", deviceId, new { node_id = device.NodeId });
         await db.SaveChangesAsync(cancellationToken);
+        fleet.Changed();
         return TypedResults.NoContent();
     }
 

@@ -2,6 +2,7 @@ using Harness.Contracts.Nodes;
 using Harness.Server.Data;
 using Harness.Server.Data.Entities;
 using Harness.Server.Features.Agents;
+using Harness.Server.Features.Devices;
 using Harness.Server.Features.Workspaces;
 using Harness.Server.Http;
 using Microsoft.EntityFrameworkCore;
@@ -15,7 +16,7 @@ namespace Harness.Server.Features.Nodes;
 /// heartbeat (403) and changes nothing.
 /// </summary>
 public sealed partial class HeartbeatHandler(
-    HarnessDbContext db, TimeProvider time, IOptions<HarnessServerOptions> options, RuntimeKeys runtimeKeys, ILogger<HeartbeatHandler> logger)
+    HarnessDbContext db, TimeProvider time, IOptions<HarnessServerOptions> options, RuntimeKeys runtimeKeys, FleetSnapshot fleet, ILogger<HeartbeatHandler> logger)
 {
     public async Task<IResult> HandleAsync(Guid agentId, HeartbeatRequest request, CancellationToken cancellationToken)
     {
@@ -74,8 +75,24 @@ public sealed partial class HeartbeatHandler(
         {
             await indexTransaction.CommitAsync(cancellationToken);
         }
+        Committed();
         var runtimeKey = await runtimeKeys.ForAgentAsync(db, agent.Id, cancellationToken);
         return TypedResults.Ok(new HeartbeatResponse(agent.Id, agent.Name, now, options.Value.OnlineWindowSec, accepted, runtimeKey));
+    }
+
+    /// <summary>
+    /// Whether <see cref="ApplyInventoryAsync"/> changed what a device listing shows; the caller calls
+    /// <see cref="Committed"/> once that is committed.
+    /// </summary>
+    public bool DevicesChanged { get; private set; }
+
+    /// <summary>Drops the fleet's shared copy when the committed work changed a device.</summary>
+    public void Committed()
+    {
+        if (DevicesChanged)
+        {
+            fleet.Changed();
+        }
     }
 
     /// <summary>
@@ -104,6 +121,7 @@ public sealed partial class HeartbeatHandler(
         int? nextIndex = null;
         // Devices the heartbeat only confirms alive: refreshed by one UPDATE below, not a row each through the change tracker.
         var alive = new List<string>();
+        var onlineSince = now - TimeSpan.FromSeconds(options.Value.OnlineWindowSec);
         var refreshBefore = now - TimeSpan.FromSeconds(options.Value.OnlineWindowSec) / 3;
         // New devices get index numbers in device_id order, so one heartbeat always numbers the same way.
         foreach (var report in reported.OrderBy(d => d.DeviceId, StringComparer.Ordinal))
@@ -115,6 +133,8 @@ public sealed partial class HeartbeatHandler(
                 if (existing.LastSeen is not { } seen || seen < refreshBefore)
                 {
                     alive.Add(existing.DeviceId);
+                    // Offline until now: listings show it Online again.
+                    DevicesChanged |= existing.LastSeen is not { } last || last < onlineSince;
                 }
                 continue;
             }
@@ -140,6 +160,7 @@ public sealed partial class HeartbeatHandler(
                 added?.Add(device.DeviceId);
             }
             Apply(device, report, agent.Name, now);
+            DevicesChanged = true;
         }
 
         if (alive.Count > 0)
@@ -155,6 +176,7 @@ public sealed partial class HeartbeatHandler(
             missingIds?.Add(missing.DeviceId);
             missing.LastErrorMessage = $"not in {agent.Name}'s inventory since {now:yyyy-MM-ddTHH:mm:ssZ}";
             missing.UpdatedAt = now;
+            DevicesChanged = true;
         }
         return null;
     }

@@ -3,7 +3,9 @@ using System.Net.Http.Json;
 using Harness.Contracts;
 using Harness.Contracts.Devices;
 using Harness.Contracts.Nodes;
+using Harness.Server.Features.Devices;
 using Harness.Testing;
+using Microsoft.EntityFrameworkCore;
 
 namespace Harness.Server.Tests.Features.Devices;
 
@@ -40,6 +42,47 @@ public abstract class DevicesApiTests(string provider) : ApiTest(provider)
         Assert.Equal(HttpStatusCode.OK, claimed.StatusCode);
         Assert.Equal("PC-02", (await admin.GetFromJsonAsync($"{Routes.Devices}/MOVED", Json.DeviceView))!.NodeId);
     }
+
+    [Fact]
+    public async Task Listings_ShareOneReadForASecond_YetShowChangesMadeThroughTheServerAtOnce()
+    {
+        var agent = await RegisterAgentAsync("PC-01");
+        await HeartbeatAsync(agent.ApiKey, new HeartbeatRequest(Devices: [new DeviceReport("A"), new DeviceReport("B")]));
+        using var admin = Server.Operator();
+        Assert.Equal([null, null], (await ListAsync(admin)).Select(d => d.Label));
+
+        // Written behind the server's back, as another replica would: both listings keep their copy until it is a second old.
+        await QueryAsync(db => db.Devices.Where(d => d.DeviceId == "A").ExecuteUpdateAsync(u => u.SetProperty(d => d.Label, "elsewhere")));
+        Server.Time.Advance(FleetSnapshot.MaxAge - TimeSpan.FromMilliseconds(1));
+        Assert.Null((await ListAsync(admin))[0].Label);
+        Assert.Null((await NodeStatusAsync()).Devices[0].Label);
+        Server.Time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal("elsewhere", (await ListAsync(admin))[0].Label);
+        Assert.Equal("elsewhere", (await NodeStatusAsync()).Devices[0].Label);
+
+        // Through the server: at once.
+        var patched = await admin.PatchAsJsonAsync($"{Routes.Devices}/B", new UpdateDeviceRequest(Label: "here"), Json.UpdateDeviceRequest);
+        Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+        Assert.Equal("here", (await ListAsync(admin))[1].Label);
+        Assert.Equal("here", (await NodeStatusAsync()).Devices[1].Label);
+
+        // Offline by age, then back online with the next heartbeat, which shows at once.
+        Server.Time.Advance(TimeSpan.FromSeconds((await NodeStatusAsync()).OnlineWindowSec + 1));
+        Assert.Equal((0, 2), ((await NodeStatusAsync()).Online, (await NodeStatusAsync()).Offline));
+        await HeartbeatAsync(agent.ApiKey, new HeartbeatRequest(Devices: [new DeviceReport("A"), new DeviceReport("B")]));
+        Assert.Equal(2, (await NodeStatusAsync()).Online);
+        Assert.All(await ListAsync(admin), d => Assert.Equal(OnlineStatus.Online, d.Status));
+
+        // One node's devices, from the same copy.
+        var other = await RegisterAgentAsync("PC-02");
+        await HeartbeatAsync(other.ApiKey, new HeartbeatRequest(Devices: [new DeviceReport("C")]));
+        var pc02 = (await admin.GetFromJsonAsync($"{Routes.NodesStatus}?node=PC-02", Json.NodeStatusResponse))!;
+        Assert.Equal((1, 1, "C"), (pc02.Total, pc02.Online, Assert.Single(pc02.Devices).DeviceId));
+        Assert.Equal(3, (await NodeStatusAsync()).Total);
+    }
+
+    private static async Task<IReadOnlyList<DeviceView>> ListAsync(HttpClient admin) =>
+        (await admin.GetFromJsonAsync(Routes.Devices, Json.IReadOnlyListDeviceView))!;
 
     [Fact]
     public async Task Get_UnknownDevice_Returns404Problem()
