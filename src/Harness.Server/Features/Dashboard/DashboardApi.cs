@@ -4,7 +4,7 @@ using Harness.Contracts;
 using Harness.Contracts.Dashboard;
 using Harness.Contracts.Runs;
 using Harness.Server.Data;
-using Harness.Server.Features.Agents;
+using Harness.Server.Features.Devices;
 using Harness.Server.Http;
 using Harness.Server.Security;
 using Microsoft.EntityFrameworkCore;
@@ -25,7 +25,7 @@ public static partial class DashboardApi
     }
 
     private static async Task<Results<Ok<DashboardResponse>, ValidationProblem>> Get(
-        string? window, HarnessDbContext db, TimeProvider time, IOptions<HarnessServerOptions> options, CancellationToken cancellationToken)
+        string? window, HarnessDbContext db, FleetSnapshot fleet, TimeProvider time, CancellationToken cancellationToken)
     {
         window ??= "24h";
         if (!TryParseWindow(window, out var span))
@@ -34,7 +34,8 @@ public static partial class DashboardApi
             errors.Add("window", "use a number with m, h or d (e.g. 90m, 24h, 7d), up to 90d");
             return errors.ToProblem();
         }
-        return TypedResults.Ok(await DashboardReport.BuildAsync(db, time, options, window, span, cancellationToken));
+        var devices = await fleet.GetAsync(db, cancellationToken);
+        return TypedResults.Ok(await DashboardReport.BuildAsync(db, devices, time, window, span, cancellationToken));
     }
 
     /// <summary>Nearest-rank percentile of sorted values.</summary>

@@ -1,17 +1,18 @@
 using Harness.Contracts.Dashboard;
 using Harness.Contracts.Runs;
 using Harness.Server.Data;
-using Harness.Server.Features.Agents;
+using Harness.Contracts.Nodes;
+using Harness.Server.Features.Devices;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace Harness.Server.Features.Dashboard;
 
 /// <summary>The dashboard's numbers, computed once for the API and the console alike.</summary>
 public static class DashboardReport
 {
+    /// <summary>Runs and tasks from the database; devices from <paramref name="fleet"/>, the copy the device listings share.</summary>
     public static async Task<DashboardResponse> BuildAsync(
-        HarnessDbContext db, TimeProvider time, IOptions<HarnessServerOptions> options, string window, TimeSpan span, CancellationToken cancellationToken)
+        HarnessDbContext db, FleetSnapshot.Copy fleet, TimeProvider time, string window, TimeSpan span, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var since = now - span;
@@ -29,9 +30,8 @@ public static class DashboardReport
             .GroupBy(t => t.FailureReason ?? t.Status).OrderByDescending(g => g.Count())
             .ToDictionary(g => g.Key, g => g.Count());
 
-        var onlineSince = AgentsApi.OnlineSince(time, options);
-        var devices = await db.Devices.AsNoTracking().ToListAsync(cancellationToken);
-        var online = devices.Count(d => d.LastSeen >= onlineSince);
+        var devices = fleet.Devices;
+        var online = fleet.Online;
         var kpis = new DashboardKpis(
             runs.Count,
             runs.Count(r => r.Status is RunStatus.Queued or RunStatus.Running),
@@ -52,7 +52,7 @@ public static class DashboardReport
         var names = await db.Workflows.AsNoTracking().Where(w => workflowIds.Contains(w.Id)).Select(w => new { w.Id, w.Name }).Distinct().ToListAsync(cancellationToken);
         var agents = await db.Agents.AsNoTracking().Where(a => a.Status == "error").ToListAsync(cancellationToken);
         var todo = new DashboardTodo(
-            devices.Where(d => !(d.LastSeen >= onlineSince)).OrderBy(d => d.IndexNo ?? int.MaxValue).Take(DashboardApi.TodoLimit)
+            devices.Where(d => d.Status != OnlineStatus.Online).OrderBy(d => d.IndexNo ?? int.MaxValue).Take(DashboardApi.TodoLimit)
                 .Select(d => new TodoDevice(d.DeviceId, d.IndexNo, d.NodeId, d.LastSeen, d.LastErrorMessage)).ToList(),
             devices.Where(d => d.QuarantinedAt is not null).OrderBy(d => d.IndexNo ?? int.MaxValue).Take(DashboardApi.TodoLimit)
                 .Select(d => new TodoDevice(d.DeviceId, d.IndexNo, d.NodeId, d.LastSeen, d.LastErrorMessage)).ToList(),
