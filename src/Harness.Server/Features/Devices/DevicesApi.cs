@@ -19,7 +19,7 @@ public static class DevicesApi
     {
         var devices = app.MapGroup(Routes.Devices).WithTags("Devices").RequireAuthorization(HarnessAuth.OperatorPolicy);
         devices.MapGet("", List).Produces<List<DeviceView>>()
-            .WithSummary("Every device, by index_no. Served from a copy of the fleet at most a second old (a change made through this server shows at once).");
+            .WithSummary("Every device, by index_no. Served from a copy of the fleet a second or two old (a change made through this server shows at once).");
         devices.MapGet("/{deviceId}", Get).WithSummary("One device by device_id.");
         devices.MapPatch("/{deviceId}", Update).RequireAuthorization(HarnessAuth.AdminPolicy)
             .WithSummary("Set a device's index_no or label.");

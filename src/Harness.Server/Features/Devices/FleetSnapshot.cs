@@ -9,18 +9,19 @@ using Microsoft.Extensions.Options;
 namespace Harness.Server.Features.Devices;
 
 /// <summary>
-/// The whole fleet's device list, read once and shared for up to <see cref="MaxAge"/> by every reader of it:
+/// The whole fleet's device list, read once and shared for about <see cref="MaxAge"/> by every reader of it:
 /// <c>GET /api/devices</c>, <c>GET /api/nodes/status</c> and the console's pages. Twenty dashboards polling a
 /// fleet of thousands of devices then cost one read and one serialization a second, not twenty.
 /// </summary>
 /// <remarks>
 /// A device change committed by this server (a heartbeat or scan that changes the inventory or brings a
 /// device back online, a device edited or forgotten, an agent deleted) drops the copy at once through
-/// <see cref="Changed"/>, so a client reads its own writes. What the copy can miss for up to
-/// <see cref="MaxAge"/>: a device turning Offline because its last_seen aged out, and changes committed by
-/// another replica.
+/// <see cref="Changed"/>, so a client reads its own writes. What the copy can miss for up to twice
+/// <see cref="MaxAge"/> (and the time of one read): a device turning Offline because its last_seen aged out,
+/// and changes committed by another replica.
 /// </remarks>
-public sealed class FleetSnapshot(TimeProvider time, IOptions<HarnessServerOptions> options)
+public sealed partial class FleetSnapshot(
+    TimeProvider time, IOptions<HarnessServerOptions> options, IServiceScopeFactory scopes, ILogger<FleetSnapshot> logger)
 {
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(1);
 
@@ -32,27 +33,30 @@ public sealed class FleetSnapshot(TimeProvider time, IOptions<HarnessServerOptio
     /// <summary>Call after committing a change to a device row.</summary>
     public void Changed() => Interlocked.Increment(ref _changes);
 
-    /// <summary>The current copy: the one in hand while it is fresh, else one new read that concurrent callers share.</summary>
+    /// <summary>
+    /// The current copy. One younger than <see cref="MaxAge"/> is served as it is; one up to twice that old is
+    /// served too while a read in the background replaces it, so a steady fleet's listings never wait for a read.
+    /// Otherwise (none yet, too old, or a device changed since) the caller waits for one new read that concurrent
+    /// callers share.
+    /// </summary>
     public async Task<Copy> GetAsync(HarnessDbContext db, CancellationToken cancellationToken)
     {
-        if (Fresh(Volatile.Read(ref _copy)) is { } fresh)
+        var copy = Volatile.Read(ref _copy);
+        switch (Freshness(copy))
         {
-            return fresh;
+            case Age.Fresh:
+                return copy!;
+            case Age.Aging:
+                if (_reading.Wait(0))
+                {
+                    _ = RereadInBackgroundAsync();
+                }
+                return copy!;
         }
         await _reading.WaitAsync(cancellationToken);
         try
         {
-            if (Fresh(_copy) is { } read)
-            {
-                return read;
-            }
-            // The change count is taken before the read: a change committed during the read makes this copy stale at once.
-            var changes = Interlocked.Read(ref _changes);
-            var readAt = time.GetUtcNow();
-            var devices = await DevicesApi.ReadAsync(db, AgentsApi.OnlineSince(time, options), cancellationToken);
-            var copy = new Copy(changes, readAt, devices, options.Value.OnlineWindowSec);
-            Volatile.Write(ref _copy, copy);
-            return copy;
+            return Freshness(_copy) == Age.Fresh ? _copy! : await ReadAsync(db, cancellationToken);
         }
         finally
         {
@@ -60,15 +64,50 @@ public sealed class FleetSnapshot(TimeProvider time, IOptions<HarnessServerOptio
         }
     }
 
-    private Copy? Fresh(Copy? copy)
+    /// <summary>Replaces an aging copy; holds <see cref="_reading"/>, taken by the caller.</summary>
+    private async Task RereadInBackgroundAsync()
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            await ReadAsync(scope.ServiceProvider.GetRequiredService<HarnessDbContext>(), CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            // The copy keeps aging; the first request past twice MaxAge reads it in the foreground and sees the error.
+            LogRereadFailed(logger, e);
+        }
+        finally
+        {
+            _reading.Release();
+        }
+    }
+
+    private async Task<Copy> ReadAsync(HarnessDbContext db, CancellationToken cancellationToken)
+    {
+        // The change count is taken before the read: a change committed during the read makes this copy stale at once.
+        var changes = Interlocked.Read(ref _changes);
+        var readAt = time.GetUtcNow();
+        var devices = await DevicesApi.ReadAsync(db, AgentsApi.OnlineSince(time, options), cancellationToken);
+        var copy = new Copy(changes, readAt, devices, options.Value.OnlineWindowSec);
+        Volatile.Write(ref _copy, copy);
+        return copy;
+    }
+
+    private enum Age { Fresh, Aging, Stale }
+
+    private Age Freshness(Copy? copy)
     {
         if (copy is null || copy.Changes != Interlocked.Read(ref _changes))
         {
-            return null;
+            return Age.Stale;
         }
         var age = time.GetUtcNow() - copy.ReadAt;
-        return age >= TimeSpan.Zero && age < MaxAge ? copy : null;
+        return age < TimeSpan.Zero || age >= 2 * MaxAge ? Age.Stale : age < MaxAge ? Age.Fresh : Age.Aging;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reading the fleet's devices in the background failed")]
+    private static partial void LogRereadFailed(ILogger logger, Exception exception);
 
     /// <summary>One read of the fleet, with its two wire forms serialized on first use.</summary>
     public sealed class Copy

@@ -23,7 +23,7 @@ public static class NodesApi
         nodes.MapPost(Routes.NodesHeartbeat, Heartbeat).RequireAuthorization(HarnessAuth.AgentPolicy)
             .WithSummary("The agent's liveness, state and device inventory.");
         nodes.MapGet(Routes.NodesStatus, Status).RequireAuthorization(HarnessAuth.OperatorPolicy).Produces<NodeStatusResponse>()
-            .WithSummary("Every device by index_no, Online or Offline (?node= for one node's). Served from a copy of the fleet at most a second old (a change made through this server shows at once).");
+            .WithSummary("Every device by index_no, Online or Offline (?node= for one node's). Served from a copy of the fleet a second or two old (a change made through this server shows at once).");
         return app;
     }
 
