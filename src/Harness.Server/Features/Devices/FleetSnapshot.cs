@@ -56,14 +56,20 @@ public sealed partial class FleetSnapshot(
             case Age.Aging:
                 if (_reading.Wait(0))
                 {
-                    _ = RereadInBackgroundAsync();
+                    _ = Task.Run(RereadInBackgroundAsync);
                 }
                 return copy!;
         }
         await _reading.WaitAsync(cancellationToken);
         try
         {
-            return Freshness(_copy) == Age.Fresh ? _copy! : await ReadAsync(db, cancellationToken);
+            if (Freshness(_copy) == Age.Fresh)
+            {
+                return _copy!;
+            }
+            var read = await ReadAsync(db, cancellationToken);
+            Volatile.Write(ref _copy, read);
+            return read;
         }
         finally
         {
@@ -76,8 +82,12 @@ public sealed partial class FleetSnapshot(
     {
         try
         {
+            var aging = _copy!;
             await using var scope = scopes.CreateAsyncScope();
-            await ReadAsync(scope.ServiceProvider.GetRequiredService<HarnessDbContext>(), CancellationToken.None);
+            var copy = await ReadAsync(scope.ServiceProvider.GetRequiredService<HarnessDbContext>(), CancellationToken.None);
+            // The wire forms the old copy was asked for are made here too, not by the first request that asks for them.
+            copy.SerializeLike(aging);
+            Volatile.Write(ref _copy, copy);
         }
         catch (Exception e)
         {
@@ -98,9 +108,7 @@ public sealed partial class FleetSnapshot(
         var started = time.GetTimestamp();
         var devices = await DevicesApi.ReadAsync(db, AgentsApi.OnlineSince(time, options), cancellationToken);
         var freshFor = TimeSpan.FromTicks(Math.Max(MinFresh.Ticks, FreshPerRead * time.GetElapsedTime(started).Ticks));
-        var copy = new Copy(changes, readAt, freshFor, devices, options.Value.OnlineWindowSec);
-        Volatile.Write(ref _copy, copy);
-        return copy;
+        return new Copy(changes, readAt, freshFor, devices, options.Value.OnlineWindowSec);
     }
 
     private enum Age { Fresh, Aging, Stale }
@@ -152,6 +160,18 @@ public sealed partial class FleetSnapshot(
 
         /// <summary>The body of <c>GET /api/nodes/status</c> for the whole fleet.</summary>
         public byte[] StatusJson => _statusJson ??= JsonSerializer.SerializeToUtf8Bytes(Status(Devices), HarnessJsonContext.Default.NodeStatusResponse);
+
+        internal void SerializeLike(Copy other)
+        {
+            if (other._devicesJson is not null)
+            {
+                _ = DevicesJson;
+            }
+            if (other._statusJson is not null)
+            {
+                _ = StatusJson;
+            }
+        }
 
         /// <summary><c>GET /api/nodes/status</c> over <paramref name="devices"/>, a part of this copy.</summary>
         public NodeStatusResponse Status(IReadOnlyList<DeviceView> devices)
