@@ -57,6 +57,17 @@ public abstract class HarnessDbContext : DbContext
     public abstract Task<IDbContextTransaction> BeginSharedLockedTransactionAsync(HarnessLock key, CancellationToken cancellationToken);
 
     /// <summary>
+    /// <see cref="BeginSharedLockedTransactionAsync(HarnessLock, CancellationToken)"/>, then
+    /// <see cref="LockKeysAsync"/> on one key, in that order; PostgreSQL takes both in one round trip.
+    /// </summary>
+    public virtual async Task<IDbContextTransaction> BeginSharedLockedTransactionAsync(HarnessLock key, KeyedLock space, Guid keyed, CancellationToken cancellationToken)
+    {
+        var transaction = await BeginSharedLockedTransactionAsync(key, cancellationToken);
+        await LockKeysAsync(space, [keyed], cancellationToken);
+        return transaction;
+    }
+
+    /// <summary>
     /// Reads, tracked, the device states with these keys, locking each row until the transaction ends
     /// (PostgreSQL <c>FOR UPDATE</c>, in key order so concurrent lockers cannot deadlock). Keys with no
     /// row are left out.

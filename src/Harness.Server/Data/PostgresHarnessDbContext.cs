@@ -23,6 +23,18 @@ public sealed class PostgresHarnessDbContext(DbContextOptions<PostgresHarnessDbC
         return transaction;
     }
 
+    public override async Task<IDbContextTransaction> BeginSharedLockedTransactionAsync(HarnessLock key, KeyedLock space, Guid keyed, CancellationToken cancellationToken)
+    {
+        var transaction = await Database.BeginTransactionAsync(cancellationToken);
+        var lockKey = (long)key;
+        var fold = Fold(keyed);
+        // OFFSET 0 keeps the subquery a step of its own, run first: the shared lock, then the keyed one, as everywhere else.
+        await Database.ExecuteSqlAsync(
+            $"SELECT pg_advisory_xact_lock({(int)space}, {fold}) FROM (SELECT pg_advisory_xact_lock_shared({lockKey}) OFFSET 0) AS dispatch",
+            cancellationToken);
+        return transaction;
+    }
+
     public override Task<List<RunDeviceStateEntity>> LockDeviceStatesAsync(IReadOnlyCollection<(Guid RunId, string DeviceId)> keys, CancellationToken cancellationToken) =>
         RunDeviceStates.FromSql($"""
             SELECT s.* FROM run_device_states s

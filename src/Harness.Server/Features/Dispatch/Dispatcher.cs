@@ -204,8 +204,7 @@ public sealed partial class Dispatcher(
         // Claims run alongside each other and alongside callbacks, never alongside the sweeper, a cancel or a
         // release. Of the claims, one per agent at a time (its devices) and, for a run whose concurrency is
         // below its devices, one per run (LeaseTasksAsync); the rows leased are locked and checked again.
-        await using var transaction = await db.BeginSharedLockedTransactionAsync(HarnessLock.Dispatch, cancellationToken);
-        await db.LockKeysAsync(KeyedLock.AgentClaims, [agentId], cancellationToken);
+        await using var transaction = await db.BeginSharedLockedTransactionAsync(HarnessLock.Dispatch, KeyedLock.AgentClaims, agentId, cancellationToken);
         var now = time.GetUtcNow();
         var scans = pendingScans ? await db.ScanJobs.Where(s => s.AgentId == agentId && s.Status == ScanStatus.Pending).ToListAsync(cancellationToken) : [];
         foreach (var scan in scans)
@@ -225,9 +224,9 @@ public sealed partial class Dispatcher(
     }
 
     /// <summary>
-    /// Three reads: the agent's queued tasks on keys alone, with what the choice needs of their run and
-    /// device; the tasks in progress on those devices or runs; and the chosen rows, with their compiled
-    /// workflows, to lease.
+    /// Two reads, three with a run of bounded concurrency: the agent's queued tasks on keys alone, with what
+    /// the choice needs of their run and device (and whether the device is busy); the tasks in progress of
+    /// bounded runs; and the chosen rows, with their compiled workflows, to lease.
     /// </summary>
     private async Task<List<DeviceTask>> LeaseTasksAsync(Guid agentId, int freeSlots, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -240,26 +239,34 @@ public sealed partial class Dispatcher(
                 where s.AgentId == agentId && s.Status == DeviceRunStatus.Queued && (r.Status == RunStatus.Queued || r.Status == RunStatus.Running)
                 select new Candidate(
                     s.RunId, s.DeviceId, r.CreatedAt, r.Concurrency, r.Concurrency < r.TotalDevices, r.Subject, r.StepTimeoutMs, r.UploadTimeoutMs,
-                    d != null, d != null ? d.IndexNo : null, d != null ? d.RuntimeHandle : null, d != null && d.QuarantinedAt != null))
+                    d != null, d != null ? d.IndexNo : null, d != null ? d.RuntimeHandle : null, d != null && d.QuarantinedAt != null,
+                    db.RunDeviceStates.Any(o => o.DeviceId == s.DeviceId
+                        && (o.Status == DeviceRunStatus.Dispatched || o.Status == DeviceRunStatus.Preflight || o.Status == DeviceRunStatus.Running || o.Status == DeviceRunStatus.Waiting))))
             .AsNoTracking()
             .ToListAsync(cancellationToken);
         if (queued.Count == 0)
         {
             return [];
         }
+        // A device is busy if it has a task in progress. Read with the candidates, under this agent's claim lock:
+        // only this agent's claims start tasks on its devices, and a task that ended since is only a turn missed.
+        var busy = queued.Where(q => q.DeviceBusy).Select(q => q.DeviceId).ToHashSet(StringComparer.Ordinal);
         // A run whose concurrency is below its devices is counted, then filled, by one claim at a time; the count
         // below is read after the lock, so it sees every claim of the run that held it before. Any other run
         // cannot be full while it has a queued task, so its tasks in progress are not counted.
         var runIds = queued.Where(q => q.Bounded).Select(q => q.RunId).Distinct().ToList();
-        await db.LockKeysAsync(KeyedLock.RunSlots, runIds, cancellationToken);
-        var deviceIds = queued.Select(q => q.DeviceId).Distinct().ToList();
-        var inProgress = await db.RunDeviceStates.AsNoTracking()
-            .Where(s => (deviceIds.Contains(s.DeviceId) || runIds.Contains(s.RunId))
-                && (s.Status == DeviceRunStatus.Dispatched || s.Status == DeviceRunStatus.Preflight || s.Status == DeviceRunStatus.Running || s.Status == DeviceRunStatus.Waiting))
-            .Select(s => new { s.RunId, s.DeviceId })
-            .ToListAsync(cancellationToken);
-        var busy = inProgress.Select(s => s.DeviceId).ToHashSet(StringComparer.Ordinal);
-        var active = inProgress.GroupBy(s => s.RunId).ToDictionary(g => g.Key, g => g.Count());
+        var active = new Dictionary<Guid, int>();
+        if (runIds.Count > 0)
+        {
+            await db.LockKeysAsync(KeyedLock.RunSlots, runIds, cancellationToken);
+            active = (await db.RunDeviceStates.AsNoTracking()
+                    .Where(s => runIds.Contains(s.RunId)
+                        && (s.Status == DeviceRunStatus.Dispatched || s.Status == DeviceRunStatus.Preflight || s.Status == DeviceRunStatus.Running || s.Status == DeviceRunStatus.Waiting))
+                    .GroupBy(s => s.RunId)
+                    .Select(g => new { RunId = g.Key, Count = g.Count() })
+                    .ToListAsync(cancellationToken))
+                .ToDictionary(g => g.RunId, g => g.Count);
+        }
 
         var chosen = new List<Candidate>();
         var unrunnable = new List<(Candidate Task, string Reason)>();
@@ -333,7 +340,7 @@ public sealed partial class Dispatcher(
     /// <summary>A queued task of the pulling agent, with what choosing and leasing it needs of its run and its device.</summary>
     private sealed record Candidate(
         Guid RunId, string DeviceId, DateTimeOffset RunCreatedAt, int Concurrency, bool Bounded, string? Subject, int StepTimeoutMs, int UploadTimeoutMs,
-        bool DeviceExists, int? IndexNo, string? RuntimeHandle, bool Quarantined);
+        bool DeviceExists, int? IndexNo, string? RuntimeHandle, bool Quarantined, bool DeviceBusy);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId} handed back {Count} unstarted task(s); they are queued again")]
     private static partial void LogReleased(ILogger logger, Guid agentId, int count);
