@@ -108,11 +108,11 @@ if int(a.tasks) < 50000 or int(a.hangfire_jobs) < 50000:
 out += ["**Where Harness's time goes** (`bench/drain-profile.sh`: a 4,000-task drain of this shape with",
         "pg_stat_statements and the CPU seconds of each process; figures in [Drain profile](#drain-profile)):",
         "the machine is nearly saturated (server about one core, PostgreSQL half of one, the load tool the rest),",
-        "so the server's CPU per request (about 5 ms warm; a cold server also compiles) bounds the rate. Claims,",
-        "the lease sweeper, cancels and releases hold the dispatch lock (`HarnessLock.Dispatch`) exclusively;",
-        "callbacks hold it shared, lock only the device-state rows they change, and move their run's counters",
-        "with one `UPDATE … RETURNING` just before the commit. Next: claims with per-row `SKIP LOCKED` instead of",
-        "the exclusive lock, and fewer, cheaper statements per callback.", "",
+        "so the server's CPU per request (about 5 ms warm; a cold server also compiles) bounds the rate; no",
+        "statement waits for a lock. Claims and callbacks hold the dispatch lock (`HarnessLock.Dispatch`) shared",
+        "(one claim per agent at a time, and per run of bounded concurrency), lock only the device-state rows",
+        "they change, and move their run's counters without waiting for its row (`run_counter_moves`); the lease",
+        "sweeper, cancels and releases hold it exclusively. Next: fewer, cheaper statements per request.", "",
         f"Server RSS at the end of the run: {a.server_rss} MiB. Every round's raw line:", "", "```"]
 out += [" ".join(f"{k}={v}" for k, v in r.items() if k not in ("kind",)) for s in ["harness", "hangfire", "graphile"] for r in drain[s]]
 out += ["```", ""]
