@@ -104,9 +104,20 @@ public sealed partial class HeartbeatHandler(
         List<string>? added = null, List<string>? missingIds = null)
     {
         var ids = reported.Select(d => d.DeviceId!).ToList();
-        var known = await db.Devices
+        // Read untracked: in a steady fleet no row changes but last_seen, refreshed by one UPDATE below. A row that
+        // does change is attached first (Track). Rows this context already tracks (an earlier scan of the same
+        // callback batch) stand in for what the read returns.
+        var tracked = db.ChangeTracker.Entries<DeviceEntity>().ToDictionary(e => e.Entity.DeviceId, e => e.Entity, StringComparer.Ordinal);
+        var known = await db.Devices.AsNoTracking()
             .Where(d => d.AgentId == agent.Id || ids.Contains(d.DeviceId))
             .ToDictionaryAsync(d => d.DeviceId, StringComparer.Ordinal, cancellationToken);
+        foreach (var (id, entity) in tracked)
+        {
+            if (known.ContainsKey(id) || db.Entry(entity).State == EntityState.Added)
+            {
+                known[id] = entity;
+            }
+        }
 
         for (var i = 0; i < reported.Count; i++)
         {
@@ -159,7 +170,7 @@ public sealed partial class HeartbeatHandler(
                 known[device.DeviceId] = device;
                 added?.Add(device.DeviceId);
             }
-            Apply(device, report, agent.Name, now);
+            Apply(Track(device), report, agent.Name, now);
             DevicesChanged = true;
         }
 
@@ -170,7 +181,7 @@ public sealed partial class HeartbeatHandler(
         }
 
         var reportedIds = ids.ToHashSet(StringComparer.Ordinal);
-        foreach (var missing in known.Values.Where(d => d.AgentId == agent.Id && !reportedIds.Contains(d.DeviceId) && d.State != MissingState))
+        foreach (var missing in known.Values.Where(d => d.AgentId == agent.Id && !reportedIds.Contains(d.DeviceId) && d.State != MissingState).Select(Track))
         {
             missing.State = MissingState;
             missingIds?.Add(missing.DeviceId);
@@ -179,6 +190,16 @@ public sealed partial class HeartbeatHandler(
             DevicesChanged = true;
         }
         return null;
+    }
+
+    /// <summary>Starts tracking a device read untracked, before it changes, so that the save writes what changed.</summary>
+    private DeviceEntity Track(DeviceEntity device)
+    {
+        if (db.Entry(device).State == EntityState.Detached)
+        {
+            db.Devices.Attach(device);
+        }
+        return device;
     }
 
     /// <summary>A device the agent used to report and no longer does.</summary>
