@@ -8,7 +8,6 @@ using Harness.Server.Features.Devices;
 using Harness.Server.Http;
 using Harness.Server.Security;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace Harness.Server.Features.Dashboard;
 

@@ -1,7 +1,7 @@
 using Harness.Contracts.Dashboard;
+using Harness.Contracts.Nodes;
 using Harness.Contracts.Runs;
 using Harness.Server.Data;
-using Harness.Contracts.Nodes;
 using Harness.Server.Features.Devices;
 using Microsoft.EntityFrameworkCore;
 
