@@ -68,6 +68,17 @@ public abstract class HarnessDbContext : DbContext
     }
 
     /// <summary>
+    /// <see cref="BeginSharedLockedTransactionAsync(HarnessLock, CancellationToken)"/>, then
+    /// <see cref="LockDeviceStatesAsync"/>, in that order; PostgreSQL does both in one round trip.
+    /// </summary>
+    public virtual async Task<(IDbContextTransaction Transaction, List<RunDeviceStateEntity> States)> BeginSharedLockedTransactionAsync(
+        HarnessLock key, IReadOnlyCollection<(Guid RunId, string DeviceId)> states, CancellationToken cancellationToken)
+    {
+        var transaction = await BeginSharedLockedTransactionAsync(key, cancellationToken);
+        return (transaction, states.Count == 0 ? [] : await LockDeviceStatesAsync(states, cancellationToken));
+    }
+
+    /// <summary>
     /// Reads, tracked, the device states with these keys, locking each row until the transaction ends
     /// (PostgreSQL <c>FOR UPDATE</c>, in key order so concurrent lockers cannot deadlock). Keys with no
     /// row are left out.

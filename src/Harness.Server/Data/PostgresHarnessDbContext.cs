@@ -35,6 +35,27 @@ public sealed class PostgresHarnessDbContext(DbContextOptions<PostgresHarnessDbC
         return transaction;
     }
 
+    public override async Task<(IDbContextTransaction Transaction, List<RunDeviceStateEntity> States)> BeginSharedLockedTransactionAsync(
+        HarnessLock key, IReadOnlyCollection<(Guid RunId, string DeviceId)> states, CancellationToken cancellationToken)
+    {
+        if (states.Count == 0)
+        {
+            return (await BeginSharedLockedTransactionAsync(key, cancellationToken), []);
+        }
+        var transaction = await Database.BeginTransactionAsync(cancellationToken);
+        var lockKey = (long)key;
+        // The shared lock is a one-time filter (an InitPlan), evaluated before the join that yields the rows
+        // to lock: the shared lock first, then the rows, as everywhere else.
+        var locked = await RunDeviceStates.FromSql($"""
+            SELECT s.* FROM run_device_states s
+            JOIN unnest({states.Select(k => k.RunId).ToArray()}, {states.Select(k => k.DeviceId).ToArray()}) AS k(run_id, device_id)
+              ON s.run_id = k.run_id AND s.device_id = k.device_id
+            WHERE (SELECT pg_advisory_xact_lock_shared({lockKey})) IS NOT NULL
+            ORDER BY s.run_id, s.device_id FOR UPDATE OF s
+            """).ToListAsync(cancellationToken);
+        return (transaction, locked);
+    }
+
     public override Task<List<RunDeviceStateEntity>> LockDeviceStatesAsync(IReadOnlyCollection<(Guid RunId, string DeviceId)> keys, CancellationToken cancellationToken) =>
         RunDeviceStates.FromSql($"""
             SELECT s.* FROM run_device_states s

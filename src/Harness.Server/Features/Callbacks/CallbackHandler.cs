@@ -34,13 +34,12 @@ public sealed partial class CallbackHandler(
     {
         // Shared: callbacks run alongside each other (each locks the rows it changes), never alongside a
         // claim, the sweeper, a cancel or a release, which hold the lock exclusively.
-        await db.BeginSharedLockedTransactionAsync(HarnessLock.Dispatch, cancellationToken);
+        var keys = events.Where(e => e.RunId is not null && e.DeviceId is not null).Select(e => (e.RunId!.Value, e.DeviceId!)).ToHashSet();
+        var (_, locked) = await db.BeginSharedLockedTransactionAsync(HarnessLock.Dispatch, keys, cancellationToken);
+        var states = locked.ToDictionary(s => (s.RunId, s.DeviceId));
         var now = time.GetUtcNow();
         var runIds = events.Where(e => e.RunId is not null).Select(e => e.RunId!.Value).Distinct().ToList();
         var deviceIds = events.Where(e => e.DeviceId is not null).Select(e => e.DeviceId!).Distinct().ToList();
-        var keys = events.Where(e => e.RunId is not null && e.DeviceId is not null).Select(e => (e.RunId!.Value, e.DeviceId!)).ToHashSet();
-        var states = (keys.Count == 0 ? [] : await db.LockDeviceStatesAsync(keys, cancellationToken))
-            .ToDictionary(s => (s.RunId, s.DeviceId));
         // Read after the rows are locked: a concurrent delivery of the same events has committed by now.
         var ids = events.Select(e => e.EventId!).Distinct().ToList();
         var seen = (await db.CallbackEvents.AsNoTracking().Where(c => ids.Contains(c.EventId)).Select(c => c.EventId).ToListAsync(cancellationToken))

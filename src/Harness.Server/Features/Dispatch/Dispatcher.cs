@@ -124,15 +124,18 @@ public sealed partial class Dispatcher(
             return owned;
         }
         // Shared: only the lease column of the agent's own rows is written.
-        await using var transaction = await db.BeginSharedLockedTransactionAsync(HarnessLock.Dispatch, cancellationToken);
-        var rows = await LockLeasedToAsync(agentId, holds, cancellationToken);
-        foreach (var row in rows.Where(r => Due(r.Status, r.LeaseExpiresAt)))
+        var (transaction, locked) = await db.BeginSharedLockedTransactionAsync(HarnessLock.Dispatch, Keys(holds), cancellationToken);
+        await using (transaction)
         {
-            row.LeaseExpiresAt = now + lease;
+            var rows = LeasedTo(agentId, holds, locked);
+            foreach (var row in rows.Where(r => Due(r.Status, r.LeaseExpiresAt)))
+            {
+                row.LeaseExpiresAt = now + lease;
+            }
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return rows.Select(r => new Held(r.RunId, r.DeviceId, r.Attempt, r.Status, r.LeaseExpiresAt)).ToList();
         }
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return rows.Select(r => new Held(r.RunId, r.DeviceId, r.Attempt, r.Status, r.LeaseExpiresAt)).ToList();
     }
 
     /// <summary>
@@ -171,14 +174,18 @@ public sealed partial class Dispatcher(
     /// The same, tracked and locked until the transaction ends, in key order like a callback's rows, so a
     /// renewal or a release and a callback of the same tasks cannot deadlock.
     /// </summary>
-    private async Task<List<RunDeviceStateEntity>> LockLeasedToAsync(Guid agentId, IReadOnlyList<TaskRef> holds, CancellationToken cancellationToken)
+    private async Task<List<RunDeviceStateEntity>> LockLeasedToAsync(Guid agentId, IReadOnlyList<TaskRef> holds, CancellationToken cancellationToken) =>
+        LeasedTo(agentId, holds, await db.LockDeviceStatesAsync(Keys(holds), cancellationToken));
+
+    /// <summary>Of the rows locked for <paramref name="holds"/>, those still leased to this agent at the attempt it holds.</summary>
+    private static List<RunDeviceStateEntity> LeasedTo(Guid agentId, IReadOnlyList<TaskRef> holds, List<RunDeviceStateEntity> locked)
     {
         var owner = agentId.ToString();
         var wanted = holds.Select(h => (h.RunId, h.DeviceId, h.Attempt)).ToHashSet();
-        return (await db.LockDeviceStatesAsync(holds.Select(h => (h.RunId, h.DeviceId)).ToHashSet(), cancellationToken))
-            .Where(r => r.LeaseOwner == owner && wanted.Contains((r.RunId, r.DeviceId, r.Attempt)))
-            .ToList();
+        return locked.Where(r => r.LeaseOwner == owner && wanted.Contains((r.RunId, r.DeviceId, r.Attempt))).ToList();
     }
+
+    private static HashSet<(Guid RunId, string DeviceId)> Keys(IReadOnlyList<TaskRef> holds) => holds.Select(h => (h.RunId, h.DeviceId)).ToHashSet();
 
     /// <summary>A held task as a pull needs it: its attempt, its status and its lease.</summary>
     private sealed record Held(Guid RunId, string DeviceId, int Attempt, string Status, DateTimeOffset? LeaseExpiresAt);
