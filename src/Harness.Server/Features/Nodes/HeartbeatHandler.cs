@@ -12,8 +12,9 @@ namespace Harness.Server.Features.Nodes;
 
 /// <summary>
 /// Applies one heartbeat: the agent's liveness and state, its <c>worker_heartbeats</c> row, and
-/// its device inventory, all in one transaction. A device another agent holds refuses the whole
-/// heartbeat (403) and changes nothing.
+/// its device inventory, saved in one transaction (devices that only stay alive are refreshed by one
+/// <c>UPDATE</c> of their own). A device another agent holds refuses the whole heartbeat (403) and
+/// changes nothing.
 /// </summary>
 public sealed partial class HeartbeatHandler(
     HarnessDbContext db, TimeProvider time, IOptions<HarnessServerOptions> options, RuntimeKeys runtimeKeys, FleetSnapshot fleet, ILogger<HeartbeatHandler> logger)
@@ -33,7 +34,13 @@ public sealed partial class HeartbeatHandler(
         {
             return Problems.NotFound("agent: this agent was deleted; register it again");
         }
-        agent.LastSeen = now;
+        // Like a device's, the agent's last_seen (and its worker_heartbeats row) is rewritten once it is older than a
+        // third of the online window: a steady agent that changes nothing writes nothing on most heartbeats.
+        var refresh = agent.LastSeen is not { } lastSeen || lastSeen < now - TimeSpan.FromSeconds(options.Value.OnlineWindowSec) / 3;
+        if (refresh)
+        {
+            agent.LastSeen = now;
+        }
         agent.Version = request.Version ?? agent.Version;
         agent.VendorWsOk = request.VendorWsOk ?? agent.VendorWsOk;
         agent.CurrentLoad = request.CurrentLoad ?? agent.CurrentLoad;
@@ -60,17 +67,23 @@ public sealed partial class HeartbeatHandler(
             accepted = reported.Count;
         }
 
-        var workerId = agent.Id.ToString();
-        var heartbeat = await db.WorkerHeartbeats.SingleOrDefaultAsync(h => h.WorkerId == workerId, cancellationToken);
-        if (heartbeat is null)
+        if (refresh)
         {
-            db.WorkerHeartbeats.Add(new WorkerHeartbeatEntity { WorkerId = workerId, UpdatedAt = now });
+            var workerId = agent.Id.ToString();
+            var heartbeat = await db.WorkerHeartbeats.SingleOrDefaultAsync(h => h.WorkerId == workerId, cancellationToken);
+            if (heartbeat is null)
+            {
+                db.WorkerHeartbeats.Add(new WorkerHeartbeatEntity { WorkerId = workerId, UpdatedAt = now });
+            }
+            else
+            {
+                heartbeat.UpdatedAt = now;
+            }
         }
-        else
+        if (db.ChangeTracker.HasChanges())
         {
-            heartbeat.UpdatedAt = now;
+            await db.SaveChangesAsync(cancellationToken);
         }
-        await db.SaveChangesAsync(cancellationToken);
         if (db.Database.CurrentTransaction is { } indexTransaction)
         {
             await indexTransaction.CommitAsync(cancellationToken);

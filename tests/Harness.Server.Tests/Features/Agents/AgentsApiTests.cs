@@ -80,17 +80,29 @@ public abstract class AgentsApiTests(string provider) : ApiTest(provider)
     }
 
     [Fact]
-    public async Task Heartbeat_UpsertsWorkerHeartbeatRow()
+    public async Task Heartbeat_UpsertsWorkerHeartbeatRow_OnceItIsOlderThanAThirdOfTheOnlineWindow()
     {
         var agent = await RegisterAgentAsync("PC-01");
         await HeartbeatAsync(agent.ApiKey, new HeartbeatRequest());
-        Server.Time.Advance(TimeSpan.FromSeconds(7));
+        var first = Server.Time.GetUtcNow();
 
+        // The online window is 30 s: a heartbeat 7 s later that changes nothing writes nothing.
+        Server.Time.Advance(TimeSpan.FromSeconds(7));
+        Assert.Equal(HttpStatusCode.OK, (await HeartbeatAsync(agent.ApiKey, new HeartbeatRequest())).StatusCode);
+        Assert.Equal(first, Assert.Single(await QueryAsync(db => db.WorkerHeartbeats.ToListAsync())).UpdatedAt);
+        Assert.Equal(first, Assert.Single(await AgentsAsync()).LastSeen);
+
+        // A change is written at once; last_seen waits for its third of the window.
+        await HeartbeatAsync(agent.ApiKey, new HeartbeatRequest(CurrentLoad: 4));
+        Assert.Equal(4, Assert.Single(await AgentsAsync()).CurrentLoad);
+
+        Server.Time.Advance(TimeSpan.FromSeconds(4));
         await HeartbeatAsync(agent.ApiKey, new HeartbeatRequest());
 
         var row = Assert.Single(await QueryAsync(db => db.WorkerHeartbeats.ToListAsync()));
         Assert.Equal(agent.Agent.Id.ToString(), row.WorkerId);
         Assert.Equal(Server.Time.GetUtcNow(), row.UpdatedAt);
+        Assert.Equal(Server.Time.GetUtcNow(), Assert.Single(await AgentsAsync()).LastSeen);
     }
 
     [Fact]
