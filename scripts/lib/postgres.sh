@@ -20,10 +20,14 @@ ensure_postgres() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
 }
 
+# A loopback port nothing listens on, below the kernel's ephemeral range: a port in that range can be taken
+# by any outgoing connection (a load tool's thousands of them) between this check and the bind.
 free_port() {
-  local port
+  local port low
+  low=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  (( low > 12000 )) || low=32768
   for _ in $(seq 1 50); do
-    port=$(( (RANDOM % 20000) + 30000 ))
+    port=$(( (RANDOM % (low - 10000)) + 10000 ))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port"
       return
