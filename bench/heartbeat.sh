@@ -62,9 +62,12 @@ cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
 {
   echo "## Heartbeats"
   echo
-  echo "\`POST /api/nodes/heartbeat\` from $agents agents with $devices devices each (every request updates"
-  echo "the agent row, its worker_heartbeats row and $devices device rows in one transaction), driven by"
-  echo "wrk with $connections connections for ${duration} s after a 5 s warm-up; server and wrk on one machine."
+  echo "\`POST /api/nodes/heartbeat\` from $agents agents with $devices devices each, the same inventory every time,"
+  echo "driven by wrk with $connections connections for ${duration} s after a 5 s warm-up; server and wrk on one machine."
+  echo "Every request reads the agent's row and its $devices device rows; the agent's row, its worker_heartbeats row"
+  echo "and the devices' last_seen are written when older than a third of the online window (10 s). At this rate"
+  echo "each agent heartbeats several times a second, so most requests write nothing; a real agent heartbeats"
+  echo "every 5 to 10 s, and one heartbeat in two or three writes."
   echo
   echo "- Machine: $(nproc) cores ($cpu), $(free -g | awk '/Mem:/ {print $2}') GiB, $(. /etc/os-release; echo "$PRETTY_NAME"), .NET $(dotnet --version)"
   echo "- Command: \`bench/heartbeat.sh $duration $connections $agents $devices\`"

@@ -111,7 +111,8 @@ out += ["**Where Harness's time goes** (`bench/drain-profile.sh`: a 4,000-task d
         "so the server's CPU per request (about 5 ms warm; a cold server also compiles) bounds the rate; no",
         "statement waits for a lock. Claims and callbacks hold the dispatch lock (`HarnessLock.Dispatch`) shared",
         "(one claim per agent at a time, and per run of bounded concurrency), lock only the device-state rows",
-        "they change, and move their run's counters without waiting for its row (`run_counter_moves`); the lease",
+        "they change (a callback in the same statement as the shared lock), and move their run's counters without",
+        "waiting for its row (`run_counter_moves`); the lease",
         "sweeper, cancels and releases hold it exclusively. Next: fewer, cheaper statements per request.", "",
         f"Server RSS at the end of the run: {a.server_rss} MiB. Every round's raw line:", "", "```"]
 out += [" ".join(f"{k}={v}" for k, v in r.items() if k not in ("kind",)) for s in ["harness", "hangfire", "graphile"] for r in drain[s]]
@@ -134,8 +135,9 @@ out += ["", "![Callback ingest against the insert ceiling](images/bench-ingest.p
         f"Exactly one row per event_id in every round: {'yes' if exact else 'no'}. Duplicates are answered `duplicate` and",
         "change nothing. Callbacks hold the dispatch lock shared and lock only the device-state rows they change (a step",
         "event moves no run counter), so senders no longer queue behind each other; the ingest still pays for the HTTP",
-        "request, the agent's authentication, and a transaction of six round trips (lock, device states, duplicate check,",
-        "steps, writes, commit) per callback, on the 2 cores the server shares with PostgreSQL and the load tool.", "", "```"]
+        "request, the agent's authentication, and a transaction of five round trips (the shared lock with the device",
+        "states it locks, in one statement; the duplicate check; steps; writes; commit) per callback, on the 2 cores the",
+        "server shares with PostgreSQL and the load tool.", "", "```"]
 out += [" ".join(f"{k}={v}" for k, v in r.items() if k != "kind") for c in clients for r in ingest[c]]
 out += ["```", ""]
 open(f"{a.work}/section-Callback-ingest.md", "w").write("\n".join(out))
