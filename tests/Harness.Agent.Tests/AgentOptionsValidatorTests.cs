@@ -9,8 +9,12 @@ using Microsoft.Extensions.Options;
 
 namespace Harness.Agent.Tests;
 
-public sealed class AgentOptionsValidatorTests
+public sealed class AgentOptionsValidatorTests : IDisposable
 {
+    private readonly TempStateDir _state = new();
+
+    public void Dispose() => _state.Dispose();
+
     [Fact]
     public void Validate_ListsEveryDevicesError_WithTheKeyAndItsEnvironmentVariable()
     {
@@ -47,12 +51,12 @@ public sealed class AgentOptionsValidatorTests
         Assert.Equal("Agent:Devices:VendorUrl", AgentEnvironmentAliases.Map["VENDOR_WS_URL"]);
     }
 
-    private static ServiceProvider Build(string adapter, Action<IServiceCollection>? configure = null)
+    private ServiceProvider Build(string adapter, Action<IServiceCollection>? configure = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Agent:Name"] = "PC-01",
-            ["Agent:StateDir"] = Path.Combine(Path.GetTempPath(), $"harness-agent-{Guid.NewGuid():N}"),
+            ["Agent:StateDir"] = _state.Path,
             ["Agent:Devices:Adapter"] = adapter,
         }).Build();
         var services = new ServiceCollection();

@@ -5,8 +5,12 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Harness.Agent.Tests;
 
-public sealed class HarnessAgentHostTests
+public sealed class HarnessAgentHostTests : IDisposable
 {
+    private readonly TempStateDir _state = new();
+
+    public void Dispose() => _state.Dispose();
+
     [Fact]
     public void Host_TakesItsDeviceAdapterFromConfigureServices_AndDisposesItSynchronously()
     {
@@ -16,7 +20,7 @@ public sealed class HarnessAgentHostTests
             Configuration = new()
             {
                 ["Agent:Name"] = "PC-01",
-                ["Agent:StateDir"] = Path.Combine(Path.GetTempPath(), $"harness-agent-{Guid.NewGuid():N}"),
+                ["Agent:StateDir"] = _state.Path,
                 ["Agent:Devices:Adapter"] = "simulator",
                 ["Agent:Devices:MaxConcurrency"] = "7",
             },

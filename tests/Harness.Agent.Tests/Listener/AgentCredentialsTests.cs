@@ -6,15 +6,17 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Harness.Agent.Tests.Listener;
 
-public sealed class AgentCredentialsTests
+public sealed class AgentCredentialsTests : IDisposable
 {
     private const string Enrolled = """{"agent":{"id":"01a205ad-aff4-7a7f-a113-781dea545c42","name":"PC-01","status":"active","online":false,"runtimes":[],"capacity":20,"current_load":0,"labels":{},"device_count":0,"key_revoked":false,"created_at":"2026-11-01T12:00:00Z"},"api_key":"hak_aabbccddeeff0011.s3cret"}""";
 
     private readonly FakeTimeProvider _time = new();
-    private readonly string _stateDir = Path.Combine(Path.GetTempPath(), $"harness-agent-{Guid.NewGuid():N}");
+    private readonly TempStateDir _state = new();
+
+    public void Dispose() => _state.Dispose();
 
     private AgentCredentials Create(ScriptedHandler handler, string? apiKey = null, string? secret = "fleet-secret-0123456789") => new(
-        Options.Create(new AgentOptions { Name = "PC-01", StateDir = _stateDir, ApiKey = apiKey, EnrollmentSecret = secret }),
+        Options.Create(new AgentOptions { Name = "PC-01", StateDir = _state.Path, ApiKey = apiKey, EnrollmentSecret = secret }),
         new HarnessNodeClient(new HttpClient(handler) { BaseAddress = new Uri("http://127.0.0.1:5080") }),
         NullLogger<AgentCredentials>.Instance);
 
@@ -30,7 +32,7 @@ public sealed class AgentCredentialsTests
         Assert.Equal(key, afterRestart);
         Assert.Equal(1, handler.Count);
         Assert.Equal("/api/nodes/enroll", (await handler.NextCallAsync()).Path);
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_stateDir, "agent.key")));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_state.Path, "agent.key")));
     }
 
     [Fact]

@@ -9,13 +9,16 @@ using Microsoft.Extensions.Logging;
 namespace Harness.Agent.Tests.Listener;
 
 /// <summary>The heartbeat loop's timing, driven entirely by a fake clock: no test here sleeps through a backoff.</summary>
-public sealed class HeartbeatLoopTests
+public sealed class HeartbeatLoopTests : IDisposable
 {
     private const int Seed = 1234;
     private const string HeartbeatOk = """{"agent_id":"01a205ad-aff4-7a7f-a113-781dea545c42","node_id":"PC-01","server_time":"2026-11-01T12:00:00Z","online_window_sec":30,"devices_accepted":0}""";
 
     private readonly SignallingTimeProvider _time = new();
     private readonly CapturingLoggerProvider _logs = new();
+    private readonly TempStateDir _state = new();
+
+    public void Dispose() => _state.Dispose();
 
     private ServiceProvider Build(ScriptedHandler handler, Dictionary<string, string?>? extra = null)
     {
@@ -24,7 +27,7 @@ public sealed class HeartbeatLoopTests
             ["Agent:ServerUrl"] = "http://127.0.0.1:5080",
             ["Agent:Name"] = "PC-01",
             ["Agent:ApiKey"] = "hak_0011223344556677.secret",
-            ["Agent:StateDir"] = Path.Combine(Path.GetTempPath(), $"harness-agent-{Guid.NewGuid():N}"),
+            ["Agent:StateDir"] = _state.Path,
             ["Agent:HeartbeatIntervalSec"] = "10",
             ["Agent:BackoffInitialSec"] = "1",
             ["Agent:BackoffMaxSec"] = "8",

@@ -14,9 +14,14 @@ namespace Harness.Testing.Workspaces;
 public sealed class WorkspaceAgent : IAsyncDisposable
 {
     private readonly Dictionary<string, string?> _configuration;
+    private readonly string _root;
     private IHost? _host;
 
-    private WorkspaceAgent(Dictionary<string, string?> configuration) => _configuration = configuration;
+    private WorkspaceAgent(Dictionary<string, string?> configuration, string root)
+    {
+        _configuration = configuration;
+        _root = root;
+    }
 
     public Uri Endpoint { get; private set; } = null!;
     public string StateDir => _configuration["Agent:StateDir"]!;
@@ -50,7 +55,7 @@ public sealed class WorkspaceAgent : IAsyncDisposable
         {
             settings[key] = value;
         }
-        var agent = new WorkspaceAgent(settings);
+        var agent = new WorkspaceAgent(settings, root);
         await agent.StartAsync();
         return agent;
     }
@@ -90,5 +95,17 @@ public sealed class WorkspaceAgent : IAsyncDisposable
         _host = null;
     }
 
-    public async ValueTask DisposeAsync() => await StopAsync();
+    /// <summary>Stops the agent and deletes its folder (state and the fake runtime's workspaces).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A sandbox may leave a file this user cannot remove; the rest is gone.
+        }
+    }
 }

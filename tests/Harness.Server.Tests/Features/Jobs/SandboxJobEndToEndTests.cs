@@ -20,6 +20,7 @@ public abstract class SandboxJobEndToEndTests(string provider) : WorkspaceTest(p
 {
     private const string Secret = "e2e-Secret-4f1c9a7b";
     private WorkspaceAgent? _agent;
+    private readonly string _workDirectory = Directory.CreateTempSubdirectory("harness-sandbox-e2e-").FullName;
 
     protected abstract string Image { get; }
 
@@ -31,6 +32,14 @@ public abstract class SandboxJobEndToEndTests(string provider) : WorkspaceTest(p
         {
             await _agent.DisposeAsync();
         }
+        try
+        {
+            Directory.Delete(_workDirectory, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A sandbox may leave a file this user cannot remove; the rest is gone.
+        }
         await base.DisposeAsync();
     }
 
@@ -38,7 +47,7 @@ public abstract class SandboxJobEndToEndTests(string provider) : WorkspaceTest(p
     {
         var credential = await RegisterWorkspaceAgentAsync("sandbox-e2e", endpoint: null);
         var configuration = await SandboxConfigurationAsync();
-        configuration["Agent:Sandbox:WorkDirectory"] = Directory.CreateTempSubdirectory("harness-sandbox-e2e-").FullName;
+        configuration["Agent:Sandbox:WorkDirectory"] = _workDirectory;
         _agent = await WorkspaceAgent.StartAsync(Server.BaseAddress, "sandbox-e2e", credential.ApiKey, configuration);
         await _agent.WaitForRuntimeKeyAsync();
         var deadline = DateTime.UtcNow.AddSeconds(20);
