@@ -36,7 +36,7 @@ public sealed partial class HeartbeatHandler(
         }
         // Like a device's, the agent's last_seen (and its worker_heartbeats row) is rewritten once it is older than a
         // third of the online window: a steady agent that changes nothing writes nothing on most heartbeats.
-        var refresh = agent.LastSeen is not { } lastSeen || lastSeen < now - TimeSpan.FromSeconds(options.Value.OnlineWindowSec) / 3;
+        var refresh = Due(agent.LastSeen, now);
         if (refresh)
         {
             agent.LastSeen = now;
@@ -146,7 +146,6 @@ public sealed partial class HeartbeatHandler(
         // Devices the heartbeat only confirms alive: refreshed by one UPDATE below, not a row each through the change tracker.
         var alive = new List<string>();
         var onlineSince = now - TimeSpan.FromSeconds(options.Value.OnlineWindowSec);
-        var refreshBefore = now - TimeSpan.FromSeconds(options.Value.OnlineWindowSec) / 3;
         // New devices get index numbers in device_id order, so one heartbeat always numbers the same way.
         foreach (var report in reported.OrderBy(d => d.DeviceId, StringComparer.Ordinal))
         {
@@ -154,7 +153,7 @@ public sealed partial class HeartbeatHandler(
             {
                 // Online means "seen within the online window": a last_seen younger than a third of it
                 // is left as it is, so a steady fleet writes each device row every few heartbeats, not every one.
-                if (existing.LastSeen is not { } seen || seen < refreshBefore)
+                if (Due(existing.LastSeen, now))
                 {
                     alive.Add(existing.DeviceId);
                     // Offline until now: listings show it Online again.
@@ -204,6 +203,13 @@ public sealed partial class HeartbeatHandler(
         }
         return null;
     }
+
+    /// <summary>
+    /// Whether a <c>last_seen</c> (an agent's or a device's) is due to be rewritten: never set, or older than a
+    /// third of the online window, so it stays well inside the window without a write on every heartbeat.
+    /// </summary>
+    private bool Due(DateTimeOffset? lastSeen, DateTimeOffset now) =>
+        lastSeen is not { } seen || seen < now - TimeSpan.FromSeconds(options.Value.OnlineWindowSec) / 3;
 
     /// <summary>Starts tracking a device read untracked, before it changes, so that the save writes what changed.</summary>
     private DeviceEntity Track(DeviceEntity device)
