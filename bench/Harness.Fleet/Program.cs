@@ -21,7 +21,8 @@ using var handler = new SocketsHttpHandler
 {
     MaxConnectionsPerServer = 100_000,
     PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
-    AutomaticDecompression = DecompressionMethods.None,
+    // Like a browser or `curl --compressed`: the device listings of a large fleet come gzip-compressed.
+    AutomaticDecompression = DecompressionMethods.GZip,
 };
 using var http = new HttpClient(handler) { BaseAddress = new Uri(opts.Get("url")), Timeout = TimeSpan.FromSeconds(120) };
 var fleet = new Fleet(http, opts);

@@ -28,7 +28,7 @@ internal sealed record CliContext(
         () => Console.IsOutputRedirected ? Progress.TerminalSize.Unbounded : new(Console.WindowWidth is > 0 and var w ? Math.Max(w, 20) : 80, Console.WindowHeight is > 0 and var h ? Math.Max(h, 10) : 24),
         Environment.GetEnvironmentVariable,
         Environment.CurrentDirectory,
-        () => new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10) },
+        () => new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10), AutomaticDecompression = System.Net.DecompressionMethods.GZip },
         TimeProvider.System,
         TimeSpan.FromSeconds(1),
         (delay, cancellationToken) => Task.Delay(delay, TimeProvider.System, cancellationToken),

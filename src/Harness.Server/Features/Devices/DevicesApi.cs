@@ -28,10 +28,10 @@ public static class DevicesApi
         return app;
     }
 
-    private static async Task<IResult> List(HarnessDbContext db, FleetSnapshot fleet, CancellationToken cancellationToken)
+    private static async Task<IResult> List(HarnessDbContext db, FleetSnapshot fleet, HttpContext context, CancellationToken cancellationToken)
     {
         var copy = await fleet.GetAsync(db, cancellationToken);
-        return TypedResults.Bytes(copy.DevicesJson, "application/json");
+        return copy.DevicesBody.ToResult(context);
     }
 
     /// <summary>Every device by index_no (unnumbered ones last), read from the database; readers share it through <see cref="FleetSnapshot"/>.</summary>

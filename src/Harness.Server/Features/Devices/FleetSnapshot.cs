@@ -4,6 +4,7 @@ using Harness.Contracts.Devices;
 using Harness.Contracts.Nodes;
 using Harness.Server.Data;
 using Harness.Server.Features.Agents;
+using Harness.Server.Http;
 using Microsoft.Extensions.Options;
 
 namespace Harness.Server.Features.Devices;
@@ -126,12 +127,10 @@ public sealed partial class FleetSnapshot(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reading the fleet's devices in the background failed")]
     private static partial void LogRereadFailed(ILogger logger, Exception exception);
 
-    /// <summary>One read of the fleet, with its two wire forms serialized on first use.</summary>
+    /// <summary>One read of the fleet, with its two wire forms serialized (and gzip-compressed) on first use.</summary>
     public sealed class Copy
     {
         private readonly int _onlineWindowSec;
-        private byte[]? _devicesJson;
-        private byte[]? _statusJson;
 
         internal Copy(long changes, DateTimeOffset readAt, TimeSpan freshFor, IReadOnlyList<DeviceView> devices, int onlineWindowSec)
         {
@@ -141,6 +140,8 @@ public sealed partial class FleetSnapshot(
             Devices = devices;
             Online = devices.Count(d => d.Status == OnlineStatus.Online);
             _onlineWindowSec = onlineWindowSec;
+            DevicesBody = new(() => JsonSerializer.SerializeToUtf8Bytes(Devices, HarnessJsonContext.Default.IReadOnlyListDeviceView));
+            StatusBody = new(() => JsonSerializer.SerializeToUtf8Bytes(Status(Devices), HarnessJsonContext.Default.NodeStatusResponse));
         }
 
         internal long Changes { get; }
@@ -156,20 +157,27 @@ public sealed partial class FleetSnapshot(
         public int Online { get; }
 
         /// <summary>The body of <c>GET /api/devices</c>.</summary>
-        public byte[] DevicesJson => _devicesJson ??= JsonSerializer.SerializeToUtf8Bytes(Devices, HarnessJsonContext.Default.IReadOnlyListDeviceView);
+        public SharedJsonBody DevicesBody { get; }
 
         /// <summary>The body of <c>GET /api/nodes/status</c> for the whole fleet.</summary>
-        public byte[] StatusJson => _statusJson ??= JsonSerializer.SerializeToUtf8Bytes(Status(Devices), HarnessJsonContext.Default.NodeStatusResponse);
+        public SharedJsonBody StatusBody { get; }
 
+        /// <summary>Makes the wire forms <paramref name="other"/> was asked for, so its callers never wait for them.</summary>
         internal void SerializeLike(Copy other)
         {
-            if (other._devicesJson is not null)
+            Like(DevicesBody, other.DevicesBody);
+            Like(StatusBody, other.StatusBody);
+        }
+
+        private static void Like(SharedJsonBody body, SharedJsonBody other)
+        {
+            if (other.HasJson)
             {
-                _ = DevicesJson;
+                _ = body.Json;
             }
-            if (other._statusJson is not null)
+            if (other.HasGzip)
             {
-                _ = StatusJson;
+                _ = body.Gzip;
             }
         }
 

@@ -67,11 +67,11 @@ public static class NodesApi
         return await handler.HandleAsync(user.AgentId(), request, cancellationToken);
     }
 
-    private static async Task<IResult> Status(HarnessDbContext db, FleetSnapshot fleet, string? node, CancellationToken cancellationToken)
+    private static async Task<IResult> Status(HarnessDbContext db, FleetSnapshot fleet, string? node, HttpContext context, CancellationToken cancellationToken)
     {
         var copy = await fleet.GetAsync(db, cancellationToken);
         return string.IsNullOrEmpty(node)
-            ? TypedResults.Bytes(copy.StatusJson, "application/json")
+            ? copy.StatusBody.ToResult(context)
             : TypedResults.Ok(copy.Status(copy.Devices.Where(d => d.NodeId == node).ToList()));
     }
 }

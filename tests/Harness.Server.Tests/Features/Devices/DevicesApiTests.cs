@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Json;
 using Harness.Contracts;
@@ -81,6 +82,49 @@ public abstract class DevicesApiTests(string provider) : ApiTest(provider)
         var pc02 = (await admin.GetFromJsonAsync($"{Routes.NodesStatus}?node=PC-02", Json.NodeStatusResponse))!;
         Assert.Equal((1, 1, "C"), (pc02.Total, pc02.Online, Assert.Single(pc02.Devices).DeviceId));
         Assert.Equal(3, (await NodeStatusAsync()).Total);
+    }
+
+    [Fact]
+    public async Task Listings_ComeGzipCompressed_ToACallerThatAcceptsGzip()
+    {
+        var agent = await RegisterAgentAsync("PC-01");
+        await HeartbeatAsync(agent.ApiKey, new HeartbeatRequest(Devices: [.. Enumerable.Range(1, 50).Select(i => new DeviceReport($"SIM-{i:D3}"))]));
+        using var admin = Server.Operator();
+        var plainList = await admin.GetAsync(Routes.Devices);
+        var plainStatus = await admin.GetAsync(Routes.NodesStatus);
+        Assert.Null(plainList.Content.Headers.ContentEncoding.SingleOrDefault());
+        Assert.Contains("Accept-Encoding", plainList.Headers.Vary);
+
+        foreach (var accepted in new[] { "gzip", "br, gzip;q=0.5", "*", "GZIP;q=1.0" })
+        {
+            foreach (var (path, plain) in new[] { (Routes.Devices, plainList), (Routes.NodesStatus, plainStatus) })
+            {
+                var response = await GetAcceptingAsync(admin, path, accepted);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                Assert.Equal("gzip", Assert.Single(response.Content.Headers.ContentEncoding));
+                Assert.Contains("Accept-Encoding", response.Headers.Vary);
+                var compressed = await response.Content.ReadAsByteArrayAsync();
+                await using var gunzip = new GZipStream(new MemoryStream(compressed), CompressionMode.Decompress);
+                using var body = new MemoryStream();
+                await gunzip.CopyToAsync(body);
+                Assert.Equal(await plain.Content.ReadAsByteArrayAsync(), body.ToArray());
+                Assert.True(compressed.Length < body.Length / 4, $"{path}: {compressed.Length} bytes compressed from {body.Length}");
+            }
+        }
+        foreach (var refused in new[] { "gzip;q=0", "br", "identity", "*;q=0", "gzip;q=0, *", "not a ;;; header" })
+        {
+            var response = await GetAcceptingAsync(admin, Routes.Devices, refused);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Empty(response.Content.Headers.ContentEncoding);
+            Assert.Equal(await plainList.Content.ReadAsByteArrayAsync(), await response.Content.ReadAsByteArrayAsync());
+        }
+    }
+
+    private static async Task<HttpResponseMessage> GetAcceptingAsync(HttpClient client, string path, string acceptEncoding)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.TryAddWithoutValidation("Accept-Encoding", acceptEncoding);
+        return await client.SendAsync(request);
     }
 
     private static async Task<IReadOnlyList<DeviceView>> ListAsync(HttpClient admin) =>
