@@ -87,6 +87,7 @@ public static class HarnessServerHost
         services.TryAddScoped<OperatorTokenCheck>();
         services.TryAddScoped<AgentRegistry>();
         services.TryAddScoped<HeartbeatHandler>();
+        services.TryAddSingleton<InventoryMemo>();
         services.TryAddScoped<RunFactory>();
         services.TryAddScoped<Dispatcher>();
         services.TryAddScoped<CallbackHandler>();

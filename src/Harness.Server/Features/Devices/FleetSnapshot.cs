@@ -41,6 +41,9 @@ public sealed partial class FleetSnapshot(
     /// <summary>Call after committing a change to a device row.</summary>
     public void Changed() => Interlocked.Increment(ref _changes);
 
+    /// <summary>How many device changes this server committed (<see cref="Changed"/>) since it started.</summary>
+    public long Changes => Interlocked.Read(ref _changes);
+
     /// <summary>
     /// The current copy. One younger than its <see cref="Copy.FreshFor"/> is served as it is; one up to twice that old is
     /// served too while a read in the background replaces it, so a steady fleet's listings never wait for a read.

@@ -17,7 +17,8 @@ namespace Harness.Server.Features.Nodes;
 /// changes nothing.
 /// </summary>
 public sealed partial class HeartbeatHandler(
-    HarnessDbContext db, TimeProvider time, IOptions<HarnessServerOptions> options, RuntimeKeys runtimeKeys, FleetSnapshot fleet, ILogger<HeartbeatHandler> logger)
+    HarnessDbContext db, TimeProvider time, IOptions<HarnessServerOptions> options, RuntimeKeys runtimeKeys, FleetSnapshot fleet, InventoryMemo memo,
+    ILogger<HeartbeatHandler> logger)
 {
     public async Task<IResult> HandleAsync(Guid agentId, HeartbeatRequest request, CancellationToken cancellationToken)
     {
@@ -57,12 +58,21 @@ public sealed partial class HeartbeatHandler(
         }
 
         var accepted = 0;
+        (UInt128 Fingerprint, long FleetChanges, DateTimeOffset? SteadyUntil)? applied = null;
         if (request.Devices is { } reported)
         {
-            var refusal = await ApplyInventoryAsync(agent, reported, now, cancellationToken);
-            if (refusal is not null)
+            // An inventory that repeats the last steady one, none of whose devices is due for a last_seen rewrite: nothing to read or write.
+            var fingerprint = InventoryMemo.Fingerprint(reported);
+            if (!memo.Repeats(agent.Id, fingerprint, now))
             {
-                return refusal;
+                var fleetChanges = fleet.Changes;
+                var refusal = await ApplyInventoryAsync(agent, reported, now, cancellationToken);
+                if (refusal is not null)
+                {
+                    memo.Forget(agent.Id);
+                    return refusal;
+                }
+                applied = (fingerprint, fleetChanges, SteadyUntil);
             }
             accepted = reported.Count;
         }
@@ -89,6 +99,14 @@ public sealed partial class HeartbeatHandler(
             await indexTransaction.CommitAsync(cancellationToken);
         }
         Committed();
+        if (applied is { SteadyUntil: { } until } steady)
+        {
+            memo.Remember(agent.Id, steady.Fingerprint, steady.FleetChanges, until);
+        }
+        else if (applied is not null)
+        {
+            memo.Forget(agent.Id);
+        }
         var runtimeKey = await runtimeKeys.ForAgentAsync(db, agent.Id, cancellationToken);
         return TypedResults.Ok(new HeartbeatResponse(agent.Id, agent.Name, now, options.Value.OnlineWindowSec, accepted, runtimeKey));
     }
@@ -98,6 +116,12 @@ public sealed partial class HeartbeatHandler(
     /// <see cref="Committed"/> once that is committed.
     /// </summary>
     public bool DevicesChanged { get; private set; }
+
+    /// <summary>
+    /// After <see cref="ApplyInventoryAsync"/>: when it changed no device but last_seen, the moment the first of them
+    /// is due for a last_seen rewrite; otherwise null.
+    /// </summary>
+    public DateTimeOffset? SteadyUntil { get; private set; }
 
     /// <summary>Drops the fleet's shared copy when the committed work changed a device.</summary>
     public void Committed()
@@ -143,6 +167,8 @@ public sealed partial class HeartbeatHandler(
         }
 
         int? nextIndex = null;
+        var refreshEvery = RefreshEvery;
+        DateTimeOffset? steadyUntil = DateTimeOffset.MaxValue;
         // Devices the heartbeat only confirms alive: refreshed by one UPDATE below, not a row each through the change tracker.
         var alive = new List<string>();
         var onlineSince = now - TimeSpan.FromSeconds(options.Value.OnlineWindowSec);
@@ -153,14 +179,21 @@ public sealed partial class HeartbeatHandler(
             {
                 // Online means "seen within the online window": a last_seen younger than a third of it
                 // is left as it is, so a steady fleet writes each device row every few heartbeats, not every one.
-                if (Due(existing.LastSeen, now))
+                var lastSeen = existing.LastSeen;
+                if (Due(lastSeen, now))
                 {
                     alive.Add(existing.DeviceId);
                     // Offline until now: listings show it Online again.
-                    DevicesChanged |= existing.LastSeen is not { } last || last < onlineSince;
+                    DevicesChanged |= lastSeen is not { } last || last < onlineSince;
+                    lastSeen = now;
+                }
+                if (steadyUntil is { } earliest && lastSeen!.Value + refreshEvery < earliest)
+                {
+                    steadyUntil = lastSeen.Value + refreshEvery;
                 }
                 continue;
             }
+            steadyUntil = null;
             if (!known.TryGetValue(report.DeviceId!, out var device))
             {
                 if (nextIndex is null)
@@ -200,7 +233,9 @@ public sealed partial class HeartbeatHandler(
             missing.LastErrorMessage = $"not in {agent.Name}'s inventory since {now:yyyy-MM-ddTHH:mm:ssZ}";
             missing.UpdatedAt = now;
             DevicesChanged = true;
+            steadyUntil = null;
         }
+        SteadyUntil = reported.Count == 0 ? null : steadyUntil;
         return null;
     }
 
@@ -209,7 +244,10 @@ public sealed partial class HeartbeatHandler(
     /// third of the online window, so it stays well inside the window without a write on every heartbeat.
     /// </summary>
     private bool Due(DateTimeOffset? lastSeen, DateTimeOffset now) =>
-        lastSeen is not { } seen || seen < now - TimeSpan.FromSeconds(options.Value.OnlineWindowSec) / 3;
+        lastSeen is not { } seen || seen < now - RefreshEvery;
+
+    /// <summary>A third of the online window: how old a <c>last_seen</c> may grow before a heartbeat rewrites it.</summary>
+    private TimeSpan RefreshEvery => TimeSpan.FromSeconds(options.Value.OnlineWindowSec) / 3;
 
     /// <summary>Starts tracking a device read untracked, before it changes, so that the save writes what changed.</summary>
     private DeviceEntity Track(DeviceEntity device)

@@ -31,6 +31,45 @@ public abstract class HeartbeatInventoryTests(string provider) : ApiTest(provide
     }
 
     [Fact]
+    public async Task Heartbeat_RepeatingASteadyInventory_SkipsTheDevices_UntilOneIsDueOrADeviceChanged()
+    {
+        var agent = await RegisterAgentAsync("PC-01");
+        DeviceReport[] devices = [new("D1", Model: "Pixel 7"), new("D2", Model: "Pixel 7")];
+        await HeartbeatAsync(agent.ApiKey, new HeartbeatRequest(Devices: devices));
+        Server.Time.Advance(TimeSpan.FromSeconds(5));
+        await HeartbeatAsync(agent.ApiKey, new HeartbeatRequest(Devices: devices));
+
+        // A row removed behind the server's back (as through another replica) is not seen by a repeat: the
+        // heartbeat does not read the devices while none is due for its last_seen rewrite (10 s, a third of the window)...
+        await QueryAsync(db => db.Devices.Where(d => d.DeviceId == "D2").ExecuteDeleteAsync());
+        Server.Time.Advance(TimeSpan.FromSeconds(4));
+        Assert.Equal(HttpStatusCode.OK, (await HeartbeatAsync(agent.ApiKey, new HeartbeatRequest(Devices: devices))).StatusCode);
+        Assert.Equal(["D1"], await DeviceIdsAsync());
+        // ...and once one is, the heartbeat reads them all again, rewrites last_seen and brings D2 back.
+        Server.Time.Advance(TimeSpan.FromSeconds(2));
+        await HeartbeatAsync(agent.ApiKey, new HeartbeatRequest(Devices: devices));
+        Assert.Equal(["D1", "D2"], await DeviceIdsAsync());
+        Assert.All(await QueryAsync(db => db.Devices.ToListAsync()), d => Assert.Equal(Server.Time.GetUtcNow(), d.LastSeen));
+
+        // A device changed through this server ends the repeat at once.
+        Server.Time.Advance(TimeSpan.FromSeconds(1));
+        await HeartbeatAsync(agent.ApiKey, new HeartbeatRequest(Devices: devices));
+        using var admin = Server.Operator();
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"{Harness.Contracts.Routes.Devices}/D1")).StatusCode);
+        Server.Time.Advance(TimeSpan.FromSeconds(1));
+        await HeartbeatAsync(agent.ApiKey, new HeartbeatRequest(Devices: devices));
+        Assert.Equal(["D1", "D2"], await DeviceIdsAsync());
+
+        // So does a changed inventory.
+        Server.Time.Advance(TimeSpan.FromSeconds(1));
+        await HeartbeatAsync(agent.ApiKey, new HeartbeatRequest(Devices: devices));
+        await HeartbeatAsync(agent.ApiKey, new HeartbeatRequest(Devices: [devices[0] with { State = DeviceState.Busy }, devices[1]]));
+        Assert.Equal("busy", (await NodeStatusAsync()).Devices.Single(d => d.DeviceId == "D1").State);
+    }
+
+    private Task<List<string>> DeviceIdsAsync() => QueryAsync(db => db.Devices.OrderBy(d => d.DeviceId).Select(d => d.DeviceId).ToListAsync());
+
+    [Fact]
     public async Task Devices_WithoutHeartbeat_TurnOfflineAfterTheWindow()
     {
         var agent = await RegisterAgentAsync("PC-01");
