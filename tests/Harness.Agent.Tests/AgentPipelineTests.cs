@@ -22,7 +22,7 @@ namespace Harness.Agent.Tests;
 /// The whole agent side against a scripted server: pull → scheduler → runner → durable outbox →
 /// callbacks and artifact upload, with the task held in pulls until its final report is delivered.
 /// </summary>
-public sealed class AgentPipelineTests : IAsyncDisposable
+public sealed class AgentPipelineTests : IAsyncLifetime
 {
     private const string Accepted = """{"accepted":1,"duplicates":0,"ignored":0,"results":[]}""";
 
@@ -78,7 +78,10 @@ public sealed class AgentPipelineTests : IAsyncDisposable
         _hosted = [.. _services.GetServices<IHostedService>().Where(h => h is OutboxSender or PullLoop)];
     }
 
-    public async ValueTask DisposeAsync()
+    public System.Threading.Tasks.Task InitializeAsync() => System.Threading.Tasks.Task.CompletedTask;
+
+    // xUnit v2 calls IAsyncLifetime.DisposeAsync on a test class, never IAsyncDisposable.DisposeAsync.
+    public async System.Threading.Tasks.Task DisposeAsync()
     {
         foreach (var hosted in Enumerable.Reverse(_hosted))
         {

@@ -16,7 +16,7 @@ using static Harness.Agent.Tests.Fakes.TestTasks;
 namespace Harness.Agent.Tests.Listener;
 
 /// <summary>The pull loop against a scripted server: each pull waits for the test to answer it.</summary>
-public sealed class PullLoopTests : IAsyncDisposable
+public sealed class PullLoopTests : IAsyncLifetime
 {
     private readonly SignallingTimeProvider _time = new();
     private readonly ControlledRunner _runner = new();
@@ -57,7 +57,10 @@ public sealed class PullLoopTests : IAsyncDisposable
         return services.BuildServiceProvider();
     }
 
-    public async ValueTask DisposeAsync()
+    public System.Threading.Tasks.Task InitializeAsync() => System.Threading.Tasks.Task.CompletedTask;
+
+    // xUnit v2 calls IAsyncLifetime.DisposeAsync on a test class, never IAsyncDisposable.DisposeAsync.
+    public async System.Threading.Tasks.Task DisposeAsync()
     {
         await _loop.StopAsync(CancellationToken.None);
         await _services.DisposeAsync();
