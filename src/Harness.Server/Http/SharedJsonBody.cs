@@ -17,10 +17,18 @@ public sealed class SharedJsonBody(Func<byte[]> serialize)
 
     public byte[] Gzip => _gzip ??= Compress(Json);
 
-    /// <summary>Whether a form was made already (a successor copy makes the same ones ahead of its first caller).</summary>
-    public bool HasJson => _json is not null;
-
-    public bool HasGzip => _gzip is not null;
+    /// <summary>Makes now the forms <paramref name="other"/> was asked for: a successor, ahead of its first caller.</summary>
+    public void MakeLike(SharedJsonBody other)
+    {
+        if (other._gzip is not null)
+        {
+            _ = Gzip;
+        }
+        else if (other._json is not null)
+        {
+            _ = Json;
+        }
+    }
 
     /// <summary>The body in the form the request accepts; <c>Vary: Accept-Encoding</c> either way.</summary>
     public IResult ToResult(HttpContext context)

@@ -168,20 +168,8 @@ public sealed partial class FleetSnapshot(
         /// <summary>Makes the wire forms <paramref name="other"/> was asked for, so its callers never wait for them.</summary>
         internal void SerializeLike(Copy other)
         {
-            Like(DevicesBody, other.DevicesBody);
-            Like(StatusBody, other.StatusBody);
-        }
-
-        private static void Like(SharedJsonBody body, SharedJsonBody other)
-        {
-            if (other.HasJson)
-            {
-                _ = body.Json;
-            }
-            if (other.HasGzip)
-            {
-                _ = body.Gzip;
-            }
+            DevicesBody.MakeLike(other.DevicesBody);
+            StatusBody.MakeLike(other.StatusBody);
         }
 
         /// <summary><c>GET /api/nodes/status</c> over <paramref name="devices"/>, a part of this copy.</summary>
