@@ -64,10 +64,12 @@ cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
   echo
   echo "\`POST /api/nodes/heartbeat\` from $agents agents with $devices devices each, the same inventory every time,"
   echo "driven by wrk with $connections connections for ${duration} s after a 5 s warm-up; server and wrk on one machine."
-  echo "Every request reads the agent's row and its $devices device rows; the agent's row, its worker_heartbeats row"
-  echo "and the devices' last_seen are written when older than a third of the online window (10 s). At this rate"
-  echo "each agent heartbeats several times a second, so most requests write nothing; a real agent heartbeats"
-  echo "every 5 to 10 s, and one heartbeat in two or three writes."
+  echo "Every request reads the agent's row. Its $devices device rows are read only when the inventory differs from the"
+  echo "agent's last steady one, when one of them is due for a last_seen rewrite, or when a device changed through the"
+  echo "server since; the agent's row, its worker_heartbeats row and the devices' last_seen are written when older than"
+  echo "a third of the online window (10 s). At this rate each agent heartbeats several times a second, so most"
+  echo "requests read the agent's row and nothing else; a real agent heartbeats every 5 to 10 s, and one heartbeat in"
+  echo "two or three reads and writes its devices."
   echo
   echo "- Machine: $(nproc) cores ($cpu), $(free -g | awk '/Mem:/ {print $2}') GiB, $(. /etc/os-release; echo "$PRETTY_NAME"), .NET $(dotnet --version)"
   echo "- Command: \`bench/heartbeat.sh $duration $connections $agents $devices\`"
