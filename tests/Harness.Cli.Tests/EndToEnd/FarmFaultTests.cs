@@ -13,7 +13,10 @@ public sealed class FarmFaultTests
             server: new() { ["LOST_AGENT_TIMEOUT_SEC"] = "5" });
         var workflow = await farm.PushAsync(Farm.Capture("capture-kill"));
         var runId = await farm.RunAsync(workflow, new RunTarget(All: true), concurrency: 20, subject: "kill");
-        await farm.WaitUntilAsync(async () => (await farm.GetRunAsync(runId)).Run.Counts.Succeeded >= 15, TimeSpan.FromSeconds(120), "15 devices succeeded");
+        // Tasks start in waves (20 at once, ending about together): kill while a wave is in flight, not in the gap
+        // between two, when nothing may be leased.
+        await farm.WaitUntilAsync(async () => (await farm.GetRunAsync(runId)).Run.Counts is var c
+            && c.Succeeded >= 15 && c.Dispatched + c.Preflight + c.Running + c.Waiting >= 5, TimeSpan.FromSeconds(120), "15 devices succeeded, 5 in flight");
 
         farm.Agent.Signal(9); // SIGKILL: no goodbye, the outbox stays as it was on disk
         await farm.Agent.WaitForExitAsync(TimeSpan.FromSeconds(10));
