@@ -68,8 +68,8 @@ cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
   echo "agent's last steady one, when one of them is due for a last_seen rewrite, or when a device changed through the"
   echo "server since; the agent's row, its worker_heartbeats row and the devices' last_seen are written when older than"
   echo "a third of the online window (10 s). At this rate each agent heartbeats several times a second, so most"
-  echo "requests read the agent's row and nothing else; a real agent heartbeats every 5 to 10 s, and one heartbeat in"
-  echo "two or three reads and writes its devices."
+  echo "requests read the agent's row and nothing else. A real agent heartbeats every 5 to 10 s: at 5 s every other"
+  echo "heartbeat reads and writes its devices, at 10 s nearly every one."
   echo
   echo "- Machine: $(nproc) cores ($cpu), $(free -g | awk '/Mem:/ {print $2}') GiB, $(. /etc/os-release; echo "$PRETTY_NAME"), .NET $(dotnet --version)"
   echo "- Command: \`bench/heartbeat.sh $duration $connections $agents $devices\`"
