@@ -99,13 +99,6 @@ public sealed class WorkspaceAgent : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // A sandbox may leave a file this user cannot remove; the rest is gone.
-        }
+        TempFolder.TryDelete(_root);
     }
 }

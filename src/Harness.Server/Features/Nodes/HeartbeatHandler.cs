@@ -99,13 +99,9 @@ public sealed partial class HeartbeatHandler(
             await indexTransaction.CommitAsync(cancellationToken);
         }
         Committed();
-        if (applied is { SteadyUntil: { } until } steady)
+        if (applied is { } inventory)
         {
-            memo.Remember(agent.Id, steady.Fingerprint, steady.FleetChanges, until);
-        }
-        else if (applied is not null)
-        {
-            memo.Forget(agent.Id);
+            memo.Remember(agent.Id, inventory.Fingerprint, inventory.FleetChanges, inventory.SteadyUntil);
         }
         var runtimeKey = await runtimeKeys.ForAgentAsync(db, agent.Id, cancellationToken);
         return TypedResults.Ok(new HeartbeatResponse(agent.Id, agent.Name, now, options.Value.OnlineWindowSec, accepted, runtimeKey));

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.IO.Hashing;
-using System.Text;
+using System.Runtime.InteropServices;
 using Harness.Contracts.Nodes;
 using Harness.Server.Features.Devices;
 
@@ -30,11 +30,21 @@ public sealed class InventoryMemo(FleetSnapshot fleet)
         && entry.Fingerprint == fingerprint && entry.FleetChanges == fleet.Changes && now < entry.TrustedUntil;
 
     /// <summary>
-    /// Remembers a steady inventory once its heartbeat committed. <paramref name="fleetChanges"/> is the
-    /// <see cref="FleetSnapshot.Changes"/> read before the devices were: a change during the heartbeat voids it.
+    /// Remembers an inventory once its heartbeat committed, or forgets the agent's when it was not steady
+    /// (<paramref name="trustedUntil"/> null). <paramref name="fleetChanges"/> is the <see cref="FleetSnapshot.Changes"/>
+    /// read before the devices were: a change during the heartbeat voids it.
     /// </summary>
-    public void Remember(Guid agentId, UInt128 fingerprint, long fleetChanges, DateTimeOffset trustedUntil) =>
-        _entries[agentId] = new Entry(fingerprint, fleetChanges, trustedUntil);
+    public void Remember(Guid agentId, UInt128 fingerprint, long fleetChanges, DateTimeOffset? trustedUntil)
+    {
+        if (trustedUntil is { } until)
+        {
+            _entries[agentId] = new Entry(fingerprint, fleetChanges, until);
+        }
+        else
+        {
+            Forget(agentId);
+        }
+    }
 
     public void Forget(Guid agentId) => _entries.TryRemove(agentId, out _);
 
@@ -56,15 +66,12 @@ public sealed class InventoryMemo(FleetSnapshot fleet)
         return hash.GetCurrentHashAsUInt128();
     }
 
-    /// <summary>Appends a length-prefixed string (-1 for null), so that field boundaries cannot shift.</summary>
+    /// <summary>Appends a length-prefixed string (-1 for null), so that field boundaries cannot shift; its UTF-16 as it is, no copy.</summary>
     private static void Add(XxHash128 hash, string? text)
     {
         Span<byte> length = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32LittleEndian(length, text is null ? -1 : Encoding.UTF8.GetByteCount(text));
+        BinaryPrimitives.WriteInt32LittleEndian(length, text?.Length ?? -1);
         hash.Append(length);
-        if (!string.IsNullOrEmpty(text))
-        {
-            hash.Append(Encoding.UTF8.GetBytes(text));
-        }
+        hash.Append(MemoryMarshal.AsBytes(text.AsSpan()));
     }
 }

@@ -32,14 +32,7 @@ public abstract class SandboxJobEndToEndTests(string provider) : WorkspaceTest(p
         {
             await _agent.DisposeAsync();
         }
-        try
-        {
-            Directory.Delete(_workDirectory, recursive: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // A sandbox may leave a file this user cannot remove; the rest is gone.
-        }
+        TempFolder.TryDelete(_workDirectory);
         await base.DisposeAsync();
     }
 
