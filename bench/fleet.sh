@@ -6,7 +6,8 @@
 #  - idle:      IDLE_AGENTS ("100 1000") idle long-polling agents, IDLE_SECONDS (300) each, split in 3
 #               windows; PostgreSQL statements/s (pg_stat_statements) and server CPU;
 #  - fleet:     FLEET_STEPS agents ("100 250 500 1000") × FLEET_DEVICES (100) devices heartbeating every
-#               5 s, 20 dashboards polling, FLEET_RUNS_PER_SEC single-device runs; FLEET_SECONDS per step;
+#               5 s, 20 dashboards polling, FLEET_RUNS_PER_SEC single-device runs; FLEET_SECONDS per step,
+#               FLEET_ROUNDS (3) rounds of each step on a fresh server, reported as their median;
 #  - footprint: one real `harness agent` + `harness devicesim --devices 100`, MAX_CONCURRENCY_PER_NODE=20,
 #               ROUNDS × 5 runs of the README's 6-step workflow on all 100 devices (500 tasks a round).
 # Simulated agents are bench/Harness.Fleet (one process, async HTTP). Every measurement gets a fresh
@@ -25,7 +26,7 @@ parts=("$@"); [ ${#parts[@]} -gt 0 ] || parts=(pickup idle fleet footprint)
 ROUNDS=${ROUNDS:-3}
 PICKUP_AGENTS=${PICKUP_AGENTS:-20}; PICKUP_SAMPLES=${PICKUP_SAMPLES:-200}; PICKUP_INTERVAL_MS=${PICKUP_INTERVAL_MS:-50}; PICKUP_WARMUP_RUNS=${PICKUP_WARMUP_RUNS:-40}
 IDLE_AGENTS=${IDLE_AGENTS:-"100 1000"}; IDLE_SECONDS=${IDLE_SECONDS:-300}
-FLEET_STEPS=${FLEET_STEPS:-"100 250 500 1000"}; FLEET_DEVICES=${FLEET_DEVICES:-100}; FLEET_SECONDS=${FLEET_SECONDS:-60}
+FLEET_STEPS=${FLEET_STEPS:-"100 250 500 1000"}; FLEET_DEVICES=${FLEET_DEVICES:-100}; FLEET_SECONDS=${FLEET_SECONDS:-60}; FLEET_ROUNDS=${FLEET_ROUNDS:-3}
 FLEET_DASHBOARDS=${FLEET_DASHBOARDS:-20}; FLEET_DASH_SEC=${FLEET_DASH_SEC:-5}; FLEET_RUNS_PER_SEC=${FLEET_RUNS_PER_SEC:-5}
 FOOTPRINT_DEVICES=${FOOTPRINT_DEVICES:-100}; FOOTPRINT_CONCURRENCY=${FOOTPRINT_CONCURRENCY:-20}; FOOTPRINT_RUNS=${FOOTPRINT_RUNS:-5}
 want() { local p; for p in "${parts[@]}"; do [ "$p" = "$1" ] && return 0; done; return 1; }
@@ -232,11 +233,33 @@ if want fleet; then
       -v e="$(( $(field hb_errors "$1") + $(field status_errors "$1") + $(field dash_errors "$1") + $(field devices_errors "$1") ))" \
       'BEGIN { print (c <= 50 && h <= 100 && s <= 100 && d <= 100 && v <= 100 && e == 0) ? "holds" : "fails" }'
   }
+  # The field-by-field median of the rounds' result lines (errors: the most of any round), with every round's
+  # heartbeat and dashboard p99 listed.
+  median_line() {
+    awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1], NR] = kv[2]; if (NR == 1) keys[++k] = kv[1] } }
+      END {
+        line = "fleet rounds=" NR
+        for (j = 1; j <= k; j++) {
+          n = 0; for (r = 1; r <= NR; r++) a[++n] = v[keys[j], r] + 0
+          for (x = 1; x <= n; x++) for (y = x + 1; y <= n; y++) if (a[y] < a[x]) { t = a[x]; a[x] = a[y]; a[y] = t }
+          m = n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+          if (keys[j] ~ /_errors$/) m = a[n]
+          line = line " " keys[j] "=" m
+        }
+        hb = ""; dash = ""; for (r = 1; r <= NR; r++) { hb = hb (r > 1 ? "," : "") v["hb_p99_ms", r]; dash = dash (r > 1 ? "," : "") v["dash_p99_ms", r] }
+        print line " hb_p99_rounds=" hb " dash_p99_rounds=" dash
+      }'
+  }
   for n in $FLEET_STEPS; do
-    start_server
-    fleet fleet --agents "$n" --devices "$FLEET_DEVICES" --seconds "$FLEET_SECONDS" --hb-sec 5 --dashboards "$FLEET_DASHBOARDS" \
-      --dash-sec "$FLEET_DASH_SEC" --runs-per-sec "$FLEET_RUNS_PER_SEC" --server-pid "$server_pid" | tee -a "$work/fleet.txt" || true
-    stop_server
+    : >"$work/fleet-step.txt"
+    for r in $(seq 1 "$FLEET_ROUNDS"); do
+      start_server
+      fleet fleet --agents "$n" --devices "$FLEET_DEVICES" --seconds "$FLEET_SECONDS" --hb-sec 5 --dashboards "$FLEET_DASHBOARDS" \
+        --dash-sec "$FLEET_DASH_SEC" --runs-per-sec "$FLEET_RUNS_PER_SEC" --server-pid "$server_pid" | tee -a "$work/fleet-step.txt" || true
+      stop_server
+    done
+    grep '^fleet ' "$work/fleet-step.txt" | median_line >>"$work/fleet.txt"
+    echo "median of $FLEET_ROUNDS: $(tail -n 1 "$work/fleet.txt")"
     # FLEET_STOP_AFTER_FAIL=1: larger steps are not tried once one fails (the answer is known by then).
     if [ "${FLEET_STOP_AFTER_FAIL:-0}" = 1 ] && [ "$(verdict "$(tail -n 1 "$work/fleet.txt")")" = fails ]; then break; fi
   done
@@ -263,17 +286,19 @@ EOF
     echo "carries the full inventory), long-poll for tasks and finish each after 2 s (\`running\` +"
     echo "\`succeeded\` in one callback batch); $FLEET_RUNS_PER_SEC single-device runs a second keep tasks flowing;"
     echo "$FLEET_DASHBOARDS dashboards each poll \`GET /api/dashboard\`, \`GET /api/devices\` (what the console's"
-    echo "device page lists) and \`GET /api/nodes/status\` every $FLEET_DASH_SEC s. $FLEET_SECONDS s measured per step after"
-    echo "a warm-up, fresh database per step; server CPU from /proc (utime + stime) as a share of both cores."
+    echo "device page lists) and \`GET /api/nodes/status\` every $FLEET_DASH_SEC s. $FLEET_SECONDS s measured per round after"
+    echo "a warm-up that ends with two polls of every dashboard; only requests that began inside the window count."
+    echo "Each step runs $FLEET_ROUNDS rounds, each on a fresh database and server; the table gives the median of each"
+    echo "figure over the rounds and the verdict on those medians. Server CPU from /proc (utime + stime) as a share of both cores."
     echo
     echo "$machine"
-    echo "- Command: \`FLEET_STEPS=\"$FLEET_STEPS\" FLEET_SECONDS=$FLEET_SECONDS FLEET_STOP_AFTER_FAIL=${FLEET_STOP_AFTER_FAIL:-0} bench/fleet.sh fleet\`"
+    echo "- Command: \`FLEET_STEPS=\"$FLEET_STEPS\" FLEET_SECONDS=$FLEET_SECONDS FLEET_ROUNDS=$FLEET_ROUNDS FLEET_STOP_AFTER_FAIL=${FLEET_STOP_AFTER_FAIL:-0} bench/fleet.sh fleet\`"
     echo "- Date: $today"
     echo
-    echo "| agents | devices | server CPU % | load tool CPU % | heartbeats/s | heartbeat p50 / p99 ms | dashboard p99 ms | nodes/status p50 / p99 ms | devices p50 / p99 ms | pull p99 ms | tasks/s | errors | verdict |"
-    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    echo "| agents | devices | server CPU % | load tool CPU % | heartbeats/s | heartbeat p50 / p99 ms | heartbeat p99 by round | dashboard p99 ms | dashboard p99 by round | nodes/status p50 / p99 ms | devices p50 / p99 ms | pull p99 ms | tasks/s | errors | verdict |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     while read -r l; do
-      echo "| $(field agents "$l") | $(field devices "$l") | $(field server_cpu_pct "$l") | $(field tool_cpu_pct "$l") | $(field heartbeats_per_s "$l") | $(field hb_p50_ms "$l") / $(field hb_p99_ms "$l") | $(field dash_p99_ms "$l") | $(field status_p50_ms "$l") / $(field status_p99_ms "$l") | $(field devices_p50_ms "$l") / $(field devices_p99_ms "$l") | $(field pull_p99_ms "$l") | $(field tasks_per_s "$l") | $(( $(field hb_errors "$l") + $(field status_errors "$l") + $(field dash_errors "$l") + $(field devices_errors "$l") )) | $(verdict "$l") |"
+      echo "| $(field agents "$l") | $(field devices "$l") | $(field server_cpu_pct "$l") | $(field tool_cpu_pct "$l") | $(field heartbeats_per_s "$l") | $(field hb_p50_ms "$l") / $(field hb_p99_ms "$l") | $(field hb_p99_rounds "$l" | sed 's/,/, /g') | $(field dash_p99_ms "$l") | $(field dash_p99_rounds "$l" | sed 's/,/, /g') | $(field status_p50_ms "$l") / $(field status_p99_ms "$l") | $(field devices_p50_ms "$l") / $(field devices_p99_ms "$l") | $(field pull_p99_ms "$l") | $(field tasks_per_s "$l") | $(( $(field hb_errors "$l") + $(field status_errors "$l") + $(field dash_errors "$l") + $(field devices_errors "$l") )) | $(verdict "$l") |"
     done <"$work/fleet.txt"
     echo
     echo "Targets: server CPU ≤ 50% of 2 cores, p99 of heartbeat, status and dashboard ≤ 100 ms."
