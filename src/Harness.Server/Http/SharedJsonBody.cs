@@ -1,4 +1,6 @@
 using System.IO.Compression;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.Net.Http.Headers;
 
 namespace Harness.Server.Http;
@@ -6,27 +8,58 @@ namespace Harness.Server.Http;
 /// <summary>
 /// A JSON body serialized once and sent to many callers, as it is or gzip-compressed for a caller that
 /// accepts gzip. Each form is made on first use and kept: a listing of a large fleet is compressed once
-/// per copy, not once per request, and goes out at a tenth of its size or less.
+/// per copy, not once per request, and goes out at a tenth of its size or less. The gzip form is written
+/// by the serializer straight into the compressor when the plain form was not asked for, so a listing of
+/// tens of megabytes never exists uncompressed in memory.
 /// </summary>
-public sealed class SharedJsonBody(Func<byte[]> serialize)
+public sealed class SharedJsonBody
 {
+    private readonly Func<byte[]> _serialize;
+    private readonly Action<Stream> _write;
+    private readonly Func<Stream, CancellationToken, Task> _writeAsync;
     private byte[]? _json;
     private byte[]? _gzip;
 
-    public byte[] Json => _json ??= serialize();
-
-    public byte[] Gzip => _gzip ??= Compress(Json);
-
-    /// <summary>Makes now the forms <paramref name="other"/> was asked for: a successor, ahead of its first caller.</summary>
-    public void MakeLike(SharedJsonBody other)
+    private SharedJsonBody(Func<byte[]> serialize, Action<Stream> write, Func<Stream, CancellationToken, Task> writeAsync)
     {
+        _serialize = serialize;
+        _write = write;
+        _writeAsync = writeAsync;
+    }
+
+    /// <summary>A body of the value <paramref name="value"/> makes when a form is first asked for.</summary>
+    public static SharedJsonBody Of<T>(Func<T> value, JsonTypeInfo<T> type) => new(
+        () => JsonSerializer.SerializeToUtf8Bytes(value(), type),
+        stream => JsonSerializer.Serialize(stream, value(), type),
+        (stream, cancellationToken) => JsonSerializer.SerializeAsync(stream, value(), type, cancellationToken));
+
+    public byte[] Json => _json ??= _serialize();
+
+    public byte[] Gzip => _gzip ??= Compress();
+
+    /// <summary>
+    /// Makes now the forms <paramref name="other"/> was asked for: a successor, ahead of its first caller, made in
+    /// the background at the <paramref name="pacer"/>'s pace.
+    /// </summary>
+    public async Task MakeLikeAsync(SharedJsonBody other, Pacer pacer, CancellationToken cancellationToken)
+    {
+        if (other._gzip is null && other._json is null)
+        {
+            return;
+        }
+        using var output = new MemoryStream();
         if (other._gzip is not null)
         {
-            _ = Gzip;
+            await using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
+            {
+                await _writeAsync(pacer.Writing(gzip), cancellationToken);
+            }
+            _gzip = output.ToArray();
         }
-        else if (other._json is not null)
+        else
         {
-            _ = Json;
+            await _writeAsync(pacer.Writing(output), cancellationToken);
+            _json = output.ToArray();
         }
     }
 
@@ -58,12 +91,20 @@ public sealed class SharedJsonBody(Func<byte[]> serialize)
         return chosen is not null && (chosen.Quality ?? 1) > 0;
     }
 
-    private static byte[] Compress(byte[] json)
+    private byte[] Compress()
     {
-        using var output = new MemoryStream(json.Length / 8);
+        var json = _json;
+        using var output = new MemoryStream();
         using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
         {
-            gzip.Write(json);
+            if (json is not null)
+            {
+                gzip.Write(json);
+            }
+            else
+            {
+                _write(gzip);
+            }
         }
         return output.ToArray();
     }

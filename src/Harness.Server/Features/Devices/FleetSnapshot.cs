@@ -1,10 +1,10 @@
-using System.Text.Json;
 using Harness.Contracts;
 using Harness.Contracts.Devices;
 using Harness.Contracts.Nodes;
 using Harness.Server.Data;
 using Harness.Server.Features.Agents;
 using Harness.Server.Http;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Harness.Server.Features.Devices;
@@ -32,6 +32,9 @@ public sealed partial class FleetSnapshot(
     /// reading it costs a twentieth of a core at most (about 3 s for 30,000 devices on 2 cores).
     /// </summary>
     public const int FreshPerRead = 20;
+
+    /// <summary>A paced read looks at the clock once per this many devices.</summary>
+    private const int PaceEvery = 256;
 
     private long _changes;
 
@@ -71,7 +74,7 @@ public sealed partial class FleetSnapshot(
             {
                 return _copy!;
             }
-            var read = await ReadAsync(db, cancellationToken);
+            var read = await ReadAsync(db, pacer: null, cancellationToken);
             Volatile.Write(ref _copy, read);
             return read;
         }
@@ -88,9 +91,12 @@ public sealed partial class FleetSnapshot(
         {
             var aging = _copy!;
             await using var scope = scopes.CreateAsyncScope();
-            var copy = await ReadAsync(scope.ServiceProvider.GetRequiredService<HarnessDbContext>(), CancellationToken.None);
+            // Paced: the aging copy is served meanwhile, so taking longer costs nothing, and the requests of a busy
+            // server keep their pace instead of queueing behind a second of work.
+            var pacer = new Pacer();
+            var copy = await ReadAsync(scope.ServiceProvider.GetRequiredService<HarnessDbContext>(), pacer, CancellationToken.None);
             // The wire forms the old copy was asked for are made here too, not by the first request that asks for them.
-            copy.SerializeLike(aging);
+            await copy.SerializeLikeAsync(aging, pacer, CancellationToken.None);
             Volatile.Write(ref _copy, copy);
         }
         catch (Exception e)
@@ -104,14 +110,34 @@ public sealed partial class FleetSnapshot(
         }
     }
 
-    private async Task<Copy> ReadAsync(HarnessDbContext db, CancellationToken cancellationToken)
+    /// <param name="pacer">Paces the read (a background reread); null reads at full speed (a caller is waiting).</param>
+    private async Task<Copy> ReadAsync(HarnessDbContext db, Pacer? pacer, CancellationToken cancellationToken)
     {
         // The change count is taken before the read: a change committed during the read makes this copy stale at once.
         var changes = Interlocked.Read(ref _changes);
         var readAt = time.GetUtcNow();
         var started = time.GetTimestamp();
-        var devices = await DevicesApi.ReadAsync(db, AgentsApi.OnlineSince(time, options), cancellationToken);
-        var freshFor = TimeSpan.FromTicks(Math.Max(MinFresh.Ticks, FreshPerRead * time.GetElapsedTime(started).Ticks));
+        var onlineSince = AgentsApi.OnlineSince(time, options);
+        List<DeviceView> devices;
+        if (pacer is null)
+        {
+            devices = await DevicesApi.ListQuery(db, onlineSince).ToListAsync(cancellationToken);
+        }
+        else
+        {
+            devices = [];
+            await foreach (var device in DevicesApi.ListQuery(db, onlineSince).AsAsyncEnumerable().WithCancellation(cancellationToken))
+            {
+                devices.Add(device);
+                if (devices.Count % PaceEvery == 0)
+                {
+                    await pacer.RestIfDueAsync(cancellationToken);
+                }
+            }
+        }
+        // Paced or not, the work is what counts: the time the read took, less its rests.
+        var worked = time.GetElapsedTime(started) - (pacer?.Rested ?? TimeSpan.Zero);
+        var freshFor = TimeSpan.FromTicks(Math.Max(MinFresh.Ticks, FreshPerRead * worked.Ticks));
         return new Copy(changes, readAt, freshFor, devices, options.Value.OnlineWindowSec);
     }
 
@@ -143,8 +169,8 @@ public sealed partial class FleetSnapshot(
             Devices = devices;
             Online = devices.Count(d => d.Status == OnlineStatus.Online);
             _onlineWindowSec = onlineWindowSec;
-            DevicesBody = new(() => JsonSerializer.SerializeToUtf8Bytes(Devices, HarnessJsonContext.Default.IReadOnlyListDeviceView));
-            StatusBody = new(() => JsonSerializer.SerializeToUtf8Bytes(Status(Devices), HarnessJsonContext.Default.NodeStatusResponse));
+            DevicesBody = SharedJsonBody.Of(() => Devices, HarnessJsonContext.Default.IReadOnlyListDeviceView);
+            StatusBody = SharedJsonBody.Of(() => Status(Devices), HarnessJsonContext.Default.NodeStatusResponse);
         }
 
         internal long Changes { get; }
@@ -166,10 +192,10 @@ public sealed partial class FleetSnapshot(
         public SharedJsonBody StatusBody { get; }
 
         /// <summary>Makes the wire forms <paramref name="other"/> was asked for, so its callers never wait for them.</summary>
-        internal void SerializeLike(Copy other)
+        internal async Task SerializeLikeAsync(Copy other, Pacer pacer, CancellationToken cancellationToken)
         {
-            DevicesBody.MakeLike(other.DevicesBody);
-            StatusBody.MakeLike(other.StatusBody);
+            await DevicesBody.MakeLikeAsync(other.DevicesBody, pacer, cancellationToken);
+            await StatusBody.MakeLikeAsync(other.StatusBody, pacer, cancellationToken);
         }
 
         /// <summary><c>GET /api/nodes/status</c> over <paramref name="devices"/>, a part of this copy.</summary>

@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Harness.Contracts;
 using Harness.Contracts.Devices;
 using Harness.Contracts.Nodes;
@@ -118,6 +119,41 @@ public abstract class DevicesApiTests(string provider) : ApiTest(provider)
             Assert.Empty(response.Content.Headers.ContentEncoding);
             Assert.Equal(await plainList.Content.ReadAsByteArrayAsync(), await response.Content.ReadAsByteArrayAsync());
         }
+    }
+
+    [Fact]
+    public async Task Listings_OfAFleetReadAgainInTheBackground_AreWhole_InBothForms()
+    {
+        // More devices than a paced read takes between two looks at the clock, over three nodes.
+        foreach (var node in new[] { "PC-01", "PC-02", "PC-03" })
+        {
+            var agent = await RegisterAgentAsync(node);
+            await HeartbeatAsync(agent.ApiKey, new HeartbeatRequest(Devices: [.. Enumerable.Range(1, 120).Select(i => new DeviceReport($"{node}-{i:D3}"))]));
+        }
+        using var admin = Server.Operator();
+        Assert.Equal(360, (await ListAsync(admin)).Count);
+        Assert.Equal(360, (await GetGzipListAsync(admin)).Count);
+
+        // Behind the server's back, so only the read in the background shows it; it makes the gzip form the old copy was asked for.
+        await QueryAsync(db => db.Devices.Where(d => d.DeviceId == "PC-03-120").ExecuteUpdateAsync(u => u.SetProperty(d => d.Label, "last")));
+        Server.Time.Advance(FleetSnapshot.MinFresh);
+        await Eventually.UntilAsync(async () => (await GetGzipListAsync(admin))[^1].Label == "last", "the copy is read again");
+
+        var listed = await GetGzipListAsync(admin);
+        Assert.Equal((await ListAsync(admin)).Select(d => (d.DeviceId, d.NodeId, d.IndexNo, d.Label)), listed.Select(d => (d.DeviceId, d.NodeId, d.IndexNo, d.Label)));
+        Assert.Equal(Enumerable.Range(1, 360).Select(i => (int?)i), listed.Select(d => d.IndexNo));
+        Assert.Equal(["PC-01", "PC-02", "PC-03"], listed.Select(d => d.NodeId).Distinct());
+        Assert.All(listed, d => Assert.Equal(OnlineStatus.Online, d.Status));
+        var status = (await admin.GetFromJsonAsync(Routes.NodesStatus, Json.NodeStatusResponse))!;
+        Assert.Equal((360, 360, "last"), (status.Total, status.Online, status.Devices[^1].Label));
+    }
+
+    private static async Task<IReadOnlyList<DeviceView>> GetGzipListAsync(HttpClient client)
+    {
+        var response = await GetAcceptingAsync(client, Routes.Devices, "gzip");
+        Assert.Equal("gzip", Assert.Single(response.Content.Headers.ContentEncoding));
+        await using var gunzip = new GZipStream(await response.Content.ReadAsStreamAsync(), CompressionMode.Decompress);
+        return (await JsonSerializer.DeserializeAsync(gunzip, Json.IReadOnlyListDeviceView))!;
     }
 
     private static async Task<HttpResponseMessage> GetAcceptingAsync(HttpClient client, string path, string acceptEncoding)

@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Text.Json;
+using Harness.Contracts;
+using Harness.Contracts.Devices;
+using Harness.Contracts.Nodes;
+using Harness.Server.Http;
+
+namespace Harness.Server.Tests.Http;
+
+public sealed class SharedJsonBodyTests
+{
+    private static readonly IReadOnlyList<DeviceView> Fleet = [.. Enumerable.Range(1, 2_000).Select(i => new DeviceView(
+        $"SIM-{i:D5}", $"sim-{i}", i, null, $"PC-{i % 20:D2}", "sim", OnlineStatus.Online, "ready", DateTimeOffset.UnixEpoch.AddSeconds(i), null, null))];
+
+    [Fact]
+    public void Gzip_MadeWithoutThePlainForm_DecompressesToIt()
+    {
+        var body = SharedJsonBody.Of(() => Fleet, HarnessJsonContext.Default.IReadOnlyListDeviceView);
+
+        var gzip = body.Gzip;
+
+        Assert.Equal(JsonSerializer.SerializeToUtf8Bytes(Fleet, HarnessJsonContext.Default.IReadOnlyListDeviceView), Gunzip(gzip));
+        Assert.Equal(Gunzip(gzip), body.Json);
+        Assert.Same(gzip, body.Gzip);
+    }
+
+    [Fact]
+    public async Task MakeLike_MakesOnlyTheFormsThePredecessorWasAskedFor()
+    {
+        var expected = JsonSerializer.SerializeToUtf8Bytes(Fleet, HarnessJsonContext.Default.IReadOnlyListDeviceView);
+        var compressed = new Counted();
+        _ = compressed.Body.Gzip;
+        var plain = new Counted();
+        _ = plain.Body.Json;
+
+        var successor = new Counted();
+        await successor.Body.MakeLikeAsync(compressed.Body, new Pacer(), CancellationToken.None);
+        Assert.Equal(1, successor.Made);
+        Assert.Equal(expected, Gunzip(successor.Body.Gzip));
+        Assert.Equal(1, successor.Made);
+        Assert.Equal(expected, successor.Body.Json); // made when first asked for, not before
+        Assert.Equal(2, successor.Made);
+
+        var plainSuccessor = new Counted();
+        await plainSuccessor.Body.MakeLikeAsync(plain.Body, new Pacer(), CancellationToken.None);
+        Assert.Equal(expected, plainSuccessor.Body.Json);
+        Assert.Equal(1, plainSuccessor.Made);
+
+        var unasked = new Counted();
+        await unasked.Body.MakeLikeAsync(new Counted().Body, new Pacer(), CancellationToken.None);
+        Assert.Equal(0, unasked.Made);
+    }
+
+    [Fact]
+    public async Task Pacer_RestsAsLongAsTheSliceWorked_AndNotBeforeTheSliceIsOver()
+    {
+        var pacer = new Pacer();
+        Assert.True(pacer.RestIfDueAsync(CancellationToken.None).IsCompletedSuccessfully);
+        Assert.Equal(TimeSpan.Zero, pacer.Rested);
+
+        var worked = Stopwatch.StartNew();
+        while (worked.Elapsed < Pacer.Slice + TimeSpan.FromMilliseconds(10))
+        {
+            Thread.SpinWait(1_000);
+        }
+        await pacer.RestIfDueAsync(CancellationToken.None);
+
+        Assert.True(pacer.Rested >= Pacer.Slice, $"rested {pacer.Rested.TotalMilliseconds} ms after a slice of {worked.Elapsed.TotalMilliseconds} ms");
+        var rested = pacer.Rested;
+        Assert.True(pacer.RestIfDueAsync(CancellationToken.None).IsCompletedSuccessfully, "a new slice begins after the rest");
+        Assert.Equal(rested, pacer.Rested);
+    }
+
+    [Fact]
+    public async Task Pacer_WritesThroughUnchanged()
+    {
+        using var paced = new MemoryStream();
+        await JsonSerializer.SerializeAsync(new Pacer().Writing(paced), Fleet, HarnessJsonContext.Default.IReadOnlyListDeviceView);
+
+        Assert.Equal(JsonSerializer.SerializeToUtf8Bytes(Fleet, HarnessJsonContext.Default.IReadOnlyListDeviceView), paced.ToArray());
+    }
+
+    /// <summary>A body of <see cref="Fleet"/> that counts how often it was serialized.</summary>
+    private sealed class Counted
+    {
+        public Counted() => Body = SharedJsonBody.Of(() => { Made++; return Fleet; }, HarnessJsonContext.Default.IReadOnlyListDeviceView);
+
+        public SharedJsonBody Body { get; }
+
+        public int Made { get; private set; }
+    }
+
+    private static byte[] Gunzip(byte[] gzip)
+    {
+        using var gunzip = new GZipStream(new MemoryStream(gzip), CompressionMode.Decompress);
+        using var plain = new MemoryStream();
+        gunzip.CopyTo(plain);
+        return plain.ToArray();
+    }
+}
