@@ -63,7 +63,9 @@ public sealed class DevConsole : IAsyncLifetime
         await page.GotoAsync("/signin");
         await page.FillAsync("#token", AdminToken);
         await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync($"{Url}/");
+        // Signed in once the dashboard's document arrives. Its full load (every asset) is not awaited: a test opens
+        // its own page next, and on a machine busy with the other suites that load has taken over 30 s.
+        await page.WaitForURLAsync($"{Url}/", new() { WaitUntil = WaitUntilState.DOMContentLoaded });
         return page;
     }
 
