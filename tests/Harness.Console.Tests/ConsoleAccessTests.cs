@@ -120,9 +120,9 @@ public sealed class ConsoleAccessTests(DevConsole console)
         await DevConsole.OpenAsync(page, "/jobs");
         await page.GetByRole(AriaRole.Button, new() { Name = $"Show job {id}" }).ClickAsync();
         var log = page.Locator("pre.job-log");
-        // Through the page's polling alone (every 5 s), on a machine that may be busy.
+        // Through the page's polling alone (every 5 s), on a machine that may be busy: a poll may come between the two lines.
         await Expect(log).ToContainTextAsync("console-sees-this", new() { Timeout = 20_000 });
-        await Expect(log).ToContainTextAsync("token=***");
+        await Expect(log).ToContainTextAsync("token=***", new() { Timeout = 20_000 });
         Assert.DoesNotContain(secret, await page.ContentAsync(), StringComparison.Ordinal);
         await page.ScreenshotAsync(new() { Path = Path.Combine(DevConsole.ImagesDir(), "console-job.png"), FullPage = true });
 
