@@ -14,26 +14,21 @@ namespace Harness.Server.Http;
 /// </summary>
 public sealed class SharedJsonBody
 {
-    private readonly Func<byte[]> _serialize;
-    private readonly Action<Stream> _write;
-    private readonly Func<Stream, CancellationToken, Task> _writeAsync;
+    private readonly Func<object?> _value;
+    private readonly JsonTypeInfo _type;
     private byte[]? _json;
     private byte[]? _gzip;
 
-    private SharedJsonBody(Func<byte[]> serialize, Action<Stream> write, Func<Stream, CancellationToken, Task> writeAsync)
+    private SharedJsonBody(Func<object?> value, JsonTypeInfo type)
     {
-        _serialize = serialize;
-        _write = write;
-        _writeAsync = writeAsync;
+        _value = value;
+        _type = type;
     }
 
     /// <summary>A body of the value <paramref name="value"/> makes when a form is first asked for.</summary>
-    public static SharedJsonBody Of<T>(Func<T> value, JsonTypeInfo<T> type) => new(
-        () => JsonSerializer.SerializeToUtf8Bytes(value(), type),
-        stream => JsonSerializer.Serialize(stream, value(), type),
-        (stream, cancellationToken) => JsonSerializer.SerializeAsync(stream, value(), type, cancellationToken));
+    public static SharedJsonBody Of<T>(Func<T> value, JsonTypeInfo<T> type) => new(() => value(), type);
 
-    public byte[] Json => _json ??= _serialize();
+    public byte[] Json => _json ??= JsonSerializer.SerializeToUtf8Bytes(_value(), _type);
 
     public byte[] Gzip => _gzip ??= Compress();
 
@@ -50,15 +45,15 @@ public sealed class SharedJsonBody
         using var output = new MemoryStream();
         if (other._gzip is not null)
         {
-            await using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
+            await using (var gzip = Compressing(output))
             {
-                await _writeAsync(pacer.Writing(gzip), cancellationToken);
+                await JsonSerializer.SerializeAsync(pacer.Writing(gzip), _value(), _type, cancellationToken);
             }
             _gzip = output.ToArray();
         }
         else
         {
-            await _writeAsync(pacer.Writing(output), cancellationToken);
+            await JsonSerializer.SerializeAsync(pacer.Writing(output), _value(), _type, cancellationToken);
             _json = output.ToArray();
         }
     }
@@ -95,7 +90,7 @@ public sealed class SharedJsonBody
     {
         var json = _json;
         using var output = new MemoryStream();
-        using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
+        using (var gzip = Compressing(output))
         {
             if (json is not null)
             {
@@ -103,9 +98,11 @@ public sealed class SharedJsonBody
             }
             else
             {
-                _write(gzip);
+                JsonSerializer.Serialize(gzip, _value(), _type);
             }
         }
         return output.ToArray();
     }
+
+    private static GZipStream Compressing(Stream output) => new(output, CompressionLevel.Fastest, leaveOpen: true);
 }

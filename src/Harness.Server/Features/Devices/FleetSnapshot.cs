@@ -118,21 +118,13 @@ public sealed partial class FleetSnapshot(
         var readAt = time.GetUtcNow();
         var started = time.GetTimestamp();
         var onlineSince = AgentsApi.OnlineSince(time, options);
-        List<DeviceView> devices;
-        if (pacer is null)
+        var devices = new List<DeviceView>();
+        await foreach (var device in DevicesApi.ListQuery(db, onlineSince).AsAsyncEnumerable().WithCancellation(cancellationToken))
         {
-            devices = await DevicesApi.ListQuery(db, onlineSince).ToListAsync(cancellationToken);
-        }
-        else
-        {
-            devices = [];
-            await foreach (var device in DevicesApi.ListQuery(db, onlineSince).AsAsyncEnumerable().WithCancellation(cancellationToken))
+            devices.Add(device);
+            if (pacer is not null && devices.Count % PaceEvery == 0)
             {
-                devices.Add(device);
-                if (devices.Count % PaceEvery == 0)
-                {
-                    await pacer.RestIfDueAsync(cancellationToken);
-                }
+                await pacer.RestIfDueAsync(cancellationToken);
             }
         }
         // Paced or not, the work is what counts: the time the read took, less its rests.
