@@ -10,14 +10,15 @@ namespace Harness.Server.Http;
 /// accepts gzip. Each form is made on first use and kept: a listing of a large fleet is compressed once
 /// per copy, not once per request, and goes out at a tenth of its size or less. The gzip form is written
 /// by the serializer straight into the compressor when the plain form was not asked for, so a listing of
-/// tens of megabytes never exists uncompressed in memory.
+/// tens of megabytes never exists uncompressed in memory. A form is made once however many callers ask for it
+/// at the same time: the first makes it, the others wait for it without holding a thread.
 /// </summary>
 public sealed class SharedJsonBody
 {
     private readonly Func<object?> _value;
     private readonly JsonTypeInfo _type;
-    private byte[]? _json;
-    private byte[]? _gzip;
+    private Task<byte[]>? _json;
+    private Task<byte[]>? _gzip;
 
     private SharedJsonBody(Func<object?> value, JsonTypeInfo type)
     {
@@ -28,9 +29,25 @@ public sealed class SharedJsonBody
     /// <summary>A body of the value <paramref name="value"/> makes when a form is first asked for.</summary>
     public static SharedJsonBody Of<T>(Func<T> value, JsonTypeInfo<T> type) => new(() => value(), type);
 
-    public byte[] Json => _json ??= JsonSerializer.SerializeToUtf8Bytes(_value(), _type);
+    public Task<byte[]> JsonAsync() => Once(ref _json, () => JsonSerializer.SerializeToUtf8Bytes(_value(), _type));
 
-    public byte[] Gzip => _gzip ??= Compress();
+    public Task<byte[]> GzipAsync() => Once(ref _gzip, Compress);
+
+    /// <summary>The form in <paramref name="slot"/>: made here, on the caller's thread, if no one made it or is making it.</summary>
+    private static Task<byte[]> Once(ref Task<byte[]>? slot, Func<byte[]> make)
+    {
+        if (Volatile.Read(ref slot) is { } made)
+        {
+            return made;
+        }
+        var making = new Task<byte[]>(make);
+        if (Interlocked.CompareExchange(ref slot, making, null) is { } other)
+        {
+            return other;
+        }
+        making.RunSynchronously();
+        return making;
+    }
 
     /// <summary>
     /// Makes now the forms <paramref name="other"/> was asked for: a successor, ahead of its first caller, made in
@@ -49,25 +66,25 @@ public sealed class SharedJsonBody
             {
                 await JsonSerializer.SerializeAsync(pacer.Writing(gzip), _value(), _type, cancellationToken);
             }
-            _gzip = output.ToArray();
+            _gzip = Task.FromResult(output.ToArray());
         }
         else
         {
             await JsonSerializer.SerializeAsync(pacer.Writing(output), _value(), _type, cancellationToken);
-            _json = output.ToArray();
+            _json = Task.FromResult(output.ToArray());
         }
     }
 
     /// <summary>The body in the form the request accepts; <c>Vary: Accept-Encoding</c> either way.</summary>
-    public IResult ToResult(HttpContext context)
+    public async Task<IResult> ToResultAsync(HttpContext context)
     {
         context.Response.Headers.Vary = HeaderNames.AcceptEncoding;
         if (!AcceptsGzip(context.Request.Headers.AcceptEncoding))
         {
-            return TypedResults.Bytes(Json, "application/json");
+            return TypedResults.Bytes(await JsonAsync(), "application/json");
         }
         context.Response.Headers.ContentEncoding = "gzip";
-        return TypedResults.Bytes(Gzip, "application/json");
+        return TypedResults.Bytes(await GzipAsync(), "application/json");
     }
 
     /// <summary>
@@ -88,13 +105,14 @@ public sealed class SharedJsonBody
 
     private byte[] Compress()
     {
-        var json = _json;
+        // The plain form is reused only when it is ready: one being made now is not waited for.
+        var json = Volatile.Read(ref _json);
         using var output = new MemoryStream();
         using (var gzip = Compressing(output))
         {
-            if (json is not null)
+            if (json is { IsCompletedSuccessfully: true })
             {
-                gzip.Write(json);
+                gzip.Write(json.Result);
             }
             else
             {

@@ -14,15 +14,31 @@ public sealed class SharedJsonBodyTests
         $"SIM-{i:D5}", $"sim-{i}", i, null, $"PC-{i % 20:D2}", "sim", OnlineStatus.Online, "ready", DateTimeOffset.UnixEpoch.AddSeconds(i), null, null))];
 
     [Fact]
-    public void Gzip_MadeWithoutThePlainForm_DecompressesToIt()
+    public async Task Gzip_MadeWithoutThePlainForm_DecompressesToIt()
     {
         var body = SharedJsonBody.Of(() => Fleet, HarnessJsonContext.Default.IReadOnlyListDeviceView);
 
-        var gzip = body.Gzip;
+        var gzip = await body.GzipAsync();
 
         Assert.Equal(JsonSerializer.SerializeToUtf8Bytes(Fleet, HarnessJsonContext.Default.IReadOnlyListDeviceView), Gunzip(gzip));
-        Assert.Equal(Gunzip(gzip), body.Json);
-        Assert.Same(gzip, body.Gzip);
+        Assert.Equal(Gunzip(gzip), await body.JsonAsync());
+        Assert.Same(gzip, await body.GzipAsync());
+    }
+
+    [Fact]
+    public async Task Forms_AskedForByManyCallersAtOnce_AreMadeOnce()
+    {
+        var body = new Counted();
+        var expected = JsonSerializer.SerializeToUtf8Bytes(Fleet, HarnessJsonContext.Default.IReadOnlyListDeviceView);
+
+        var gzips = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(body.Body.GzipAsync)));
+        var jsons = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(body.Body.JsonAsync)));
+
+        Assert.All(gzips, g => Assert.Same(gzips[0], g));
+        Assert.All(jsons, j => Assert.Same(jsons[0], j));
+        Assert.Equal(expected, Gunzip(gzips[0]));
+        Assert.Equal(expected, jsons[0]);
+        Assert.Equal(2, body.Made);
     }
 
     [Fact]
@@ -30,21 +46,21 @@ public sealed class SharedJsonBodyTests
     {
         var expected = JsonSerializer.SerializeToUtf8Bytes(Fleet, HarnessJsonContext.Default.IReadOnlyListDeviceView);
         var compressed = new Counted();
-        _ = compressed.Body.Gzip;
+        _ = await compressed.Body.GzipAsync();
         var plain = new Counted();
-        _ = plain.Body.Json;
+        _ = await plain.Body.JsonAsync();
 
         var successor = new Counted();
         await successor.Body.MakeLikeAsync(compressed.Body, new Pacer(), CancellationToken.None);
         Assert.Equal(1, successor.Made);
-        Assert.Equal(expected, Gunzip(successor.Body.Gzip));
+        Assert.Equal(expected, Gunzip(await successor.Body.GzipAsync()));
         Assert.Equal(1, successor.Made);
-        Assert.Equal(expected, successor.Body.Json); // made when first asked for, not before
+        Assert.Equal(expected, await successor.Body.JsonAsync()); // made when first asked for, not before
         Assert.Equal(2, successor.Made);
 
         var plainSuccessor = new Counted();
         await plainSuccessor.Body.MakeLikeAsync(plain.Body, new Pacer(), CancellationToken.None);
-        Assert.Equal(expected, plainSuccessor.Body.Json);
+        Assert.Equal(expected, await plainSuccessor.Body.JsonAsync());
         Assert.Equal(1, plainSuccessor.Made);
 
         var unasked = new Counted();

@@ -33,7 +33,7 @@ public static class DevicesApi
     private static async Task<IResult> List(HarnessDbContext db, FleetSnapshot fleet, HttpContext context, CancellationToken cancellationToken)
     {
         var copy = await fleet.GetAsync(db, cancellationToken);
-        return copy.DevicesBody.ToResult(context);
+        return await copy.DevicesBody.ToResultAsync(context);
     }
 
     /// <summary>Every device by index_no (unnumbered ones last), as read from the database; readers share it through <see cref="FleetSnapshot"/>.</summary>

@@ -71,7 +71,7 @@ public static class NodesApi
     {
         var copy = await fleet.GetAsync(db, cancellationToken);
         return string.IsNullOrEmpty(node)
-            ? copy.StatusBody.ToResult(context)
+            ? await copy.StatusBody.ToResultAsync(context)
             : TypedResults.Ok(copy.Status(copy.Devices.Where(d => d.NodeId == node).ToList()));
     }
 }
