@@ -64,8 +64,9 @@ public sealed class DevConsole : IAsyncLifetime
         await page.FillAsync("#token", AdminToken);
         await page.ClickAsync("button[type=submit]");
         // Signed in once the dashboard's document arrives. Its full load (every asset) is not awaited: a test opens
-        // its own page next, and on a machine busy with the other suites that load has taken over 30 s.
-        await page.WaitForURLAsync($"{Url}/", new() { WaitUntil = WaitUntilState.DOMContentLoaded });
+        // its own page next, and on a machine busy with the other suites that load has taken over 30 s. The document
+        // itself has once taken over 30 s there too: 90 s for it.
+        await page.WaitForURLAsync($"{Url}/", new() { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = 90_000 });
         return page;
     }
 
