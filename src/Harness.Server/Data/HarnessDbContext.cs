@@ -13,10 +13,19 @@ public abstract class HarnessDbContext : DbContext
     protected HarnessDbContext(DbContextOptions options)
         : base(options)
     {
+    }
+
+    /// <summary>
+    /// Readies a context for a unit of work. Contexts are pooled, and EF resets a pooled context to its
+    /// defaults when it goes back, so this runs each time one is handed out, not once in the constructor.
+    /// </summary>
+    internal virtual HarnessDbContext Rented()
+    {
         // A failed save inside a transaction of ours ends the whole unit of work (ConflictRetry rolls it
         // back and starts again), so EF's savepoint around each save bought nothing, and cost two round
         // trips while the transaction held its row locks.
         Database.AutoSavepointsEnabled = false;
+        return this;
     }
 
     public DbSet<AgentEntity> Agents => Set<AgentEntity>();
@@ -108,6 +117,25 @@ public abstract class HarnessDbContext : DbContext
     /// <see cref="MoveRunCountersAsync"/>) or the dispatch lock exclusively.
     /// </summary>
     public abstract Task<List<DeviceStatusRow>> RecountDeviceStatusesAsync(IReadOnlyCollection<Guid> runIds, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores each of these callback events once, by event_id, in the current transaction, and returns the ids
+    /// that were new: not stored before, and the first of their id in <paramref name="events"/>. Call it
+    /// holding the rows the events change, so that a concurrent delivery of the same events has committed.
+    /// On SQLite, the one writer reads what is stored and adds the rest, saved with the unit of work.
+    /// </summary>
+    public virtual async Task<HashSet<string>> RecordCallbackEventsAsync(IReadOnlyList<CallbackEventEntity> events, CancellationToken cancellationToken)
+    {
+        var ids = events.Select(e => e.EventId).Distinct().ToList();
+        var stored = (await CallbackEvents.AsNoTracking().Where(c => ids.Contains(c.EventId)).Select(c => c.EventId).ToListAsync(cancellationToken))
+            .ToHashSet(StringComparer.Ordinal);
+        var fresh = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var e in events.Where(e => !stored.Contains(e.EventId) && fresh.Add(e.EventId)))
+        {
+            CallbackEvents.Add(e);
+        }
+        return fresh;
+    }
 
     /// <summary>The runs that have moves left for them (<see cref="MoveRunCountersAsync"/>), at most <paramref name="limit"/>.</summary>
     public Task<List<Guid>> RunsWithDeferredMovesAsync(int limit, CancellationToken cancellationToken) =>

@@ -83,6 +83,21 @@ public sealed class PostgresHarnessDbContext(DbContextOptions<PostgresHarnessDbC
         return words[0] ^ words[1] ^ words[2] ^ words[3];
     }
 
+    public override async Task<HashSet<string>> RecordCallbackEventsAsync(IReadOnlyList<CallbackEventEntity> events, CancellationToken cancellationToken)
+    {
+        // One statement instead of a read and then a save: an id already stored (or stored by a concurrent
+        // transaction, which this one then waits for) is skipped, and the ids inserted come back.
+        var rows = events.DistinctBy(e => e.EventId, StringComparer.Ordinal).ToList();
+        var inserted = await Database.SqlQuery<string>($"""
+            INSERT INTO callback_events (event_id, agent_id, type, run_id, device_id, received_at)
+            SELECT * FROM unnest({rows.Select(e => e.EventId).ToArray()}, {rows.Select(e => e.AgentId).ToArray()}, {rows.Select(e => e.Type).ToArray()},
+                                 {rows.Select(e => e.RunId).ToArray()}, {rows.Select(e => e.DeviceId).ToArray()}, {rows.Select(e => e.ReceivedAt).ToArray()})
+            ON CONFLICT (event_id) DO NOTHING
+            RETURNING event_id AS "Value"
+            """).ToListAsync(cancellationToken);
+        return inserted.ToHashSet(StringComparer.Ordinal);
+    }
+
     public override async Task<(List<RunEntity> Moved, bool Deferred)> MoveRunCountersAsync(IReadOnlyList<(Guid RunId, RunCounterDelta Delta)> moves, CancellationToken cancellationToken)
     {
         var ids = moves.Select(m => m.RunId).ToArray();
@@ -121,6 +136,13 @@ public sealed class PostgresHarnessDbContext(DbContextOptions<PostgresHarnessDbC
     }
 
     private bool _movesLeft;
+
+    internal override HarnessDbContext Rented()
+    {
+        // A rolled-back unit of work may have left the flag set; the next one starts without it.
+        _movesLeft = false;
+        return base.Rented();
+    }
 
     /// <summary>Whether this context left a counter move since it was last asked; asking clears it.</summary>
     internal bool TakeMovesLeft()

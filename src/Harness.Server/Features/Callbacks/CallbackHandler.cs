@@ -40,10 +40,6 @@ public sealed partial class CallbackHandler(
         var now = time.GetUtcNow();
         var runIds = events.Where(e => e.RunId is not null).Select(e => e.RunId!.Value).Distinct().ToList();
         var deviceIds = events.Where(e => e.DeviceId is not null).Select(e => e.DeviceId!).Distinct().ToList();
-        // Read after the rows are locked: a concurrent delivery of the same events has committed by now.
-        var ids = events.Select(e => e.EventId!).Distinct().ToList();
-        var seen = (await db.CallbackEvents.AsNoTracking().Where(c => ids.Contains(c.EventId)).Select(c => c.EventId).ToListAsync(cancellationToken))
-            .ToHashSet(StringComparer.Ordinal);
         var scanIds = events.Where(e => e.ScanId is not null).Select(e => e.ScanId!.Value).Distinct().ToList();
         // Round trips under the dispatch lock are what callbacks queue behind: skip the reads a batch does not need.
         var scans = scanIds.Count == 0 ? new Dictionary<Guid, ScanJobEntity>() : await db.ScanJobs.Where(s => scanIds.Contains(s.Id)).ToDictionaryAsync(s => s.Id, cancellationToken);
@@ -80,6 +76,13 @@ public sealed partial class CallbackHandler(
             }
         }
 
+        // Recorded after the rows are locked: a concurrent delivery of the same events has committed by now
+        // (or, for a scan's events, which lock no row, is waited for). A refused batch never gets here, and
+        // anything else this unit of work fails on rolls the records back with it.
+        var fresh = await db.RecordCallbackEventsAsync(events.Select(e => new CallbackEventEntity
+        {
+            EventId = e.EventId!, AgentId = agentId, Type = e.Type!, RunId = e.RunId, DeviceId = e.DeviceId, ReceivedAt = now,
+        }).ToList(), cancellationToken);
         if (events.Any(e => e.Type == CallbackTypes.Step))
         {
             // One read for the batch: step events then find their rows in the change tracker.
@@ -90,7 +93,7 @@ public sealed partial class CallbackHandler(
         var leaseUntil = now.AddSeconds(options.Value.Dispatch.LeaseSec);
         foreach (var e in events)
         {
-            if (!seen.Add(e.EventId!))
+            if (!fresh.Remove(e.EventId!))
             {
                 results.Add(new CallbackResult(e.EventId!, CallbackOutcome.Duplicate));
                 continue;
@@ -101,10 +104,6 @@ public sealed partial class CallbackHandler(
                 CallbackTypes.Step => ApplyStep(states[(e.RunId!.Value, e.DeviceId!)], e, agentId, now, leaseUntil),
                 _ => await ApplyScanAsync(scans[e.ScanId!.Value], e, agentId, now, cancellationToken),
             };
-            db.CallbackEvents.Add(new CallbackEventEntity
-            {
-                EventId = e.EventId!, AgentId = agentId, Type = e.Type!, RunId = e.RunId, DeviceId = e.DeviceId, ReceivedAt = now,
-            });
             results.Add(new CallbackResult(e.EventId!, ignored is null ? CallbackOutcome.Accepted : CallbackOutcome.Ignored, ignored));
         }
         var ended = await RunProgress.SaveChangesAsync(db, now, cancellationToken);
