@@ -119,6 +119,26 @@ public abstract class HarnessDbContext : DbContext
     public abstract Task<List<DeviceStatusRow>> RecountDeviceStatusesAsync(IReadOnlyCollection<Guid> runIds, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Begins a callback's unit of work: holds <see cref="HarnessLock.Dispatch"/> shared, locks and tracks the
+    /// device states of <paramref name="keys"/>, records the events (<see cref="RecordCallbackEventsAsync"/>,
+    /// which returns the ids that were new), and, <paramref name="withSteps"/>, tracks the steps of those
+    /// devices, in that order. PostgreSQL sends the three in one round trip.
+    /// </summary>
+    public virtual async Task<(List<RunDeviceStateEntity> States, HashSet<string> Fresh)> BeginCallbackAsync(
+        IReadOnlyCollection<(Guid RunId, string DeviceId)> keys, IReadOnlyList<CallbackEventEntity> events, bool withSteps, CancellationToken cancellationToken)
+    {
+        var (_, states) = await BeginSharedLockedTransactionAsync(HarnessLock.Dispatch, keys, cancellationToken);
+        var fresh = await RecordCallbackEventsAsync(events, cancellationToken);
+        if (withSteps && keys.Count > 0)
+        {
+            var runIds = keys.Select(k => k.RunId).Distinct().ToList();
+            var deviceIds = keys.Select(k => k.DeviceId).Distinct().ToList();
+            await RunSteps.Where(st => runIds.Contains(st.RunId) && deviceIds.Contains(st.DeviceId)).LoadAsync(cancellationToken);
+        }
+        return (states, fresh);
+    }
+
+    /// <summary>
     /// Stores each of these callback events once, by event_id, in the current transaction, and returns the ids
     /// that were new: not stored before, and the first of their id in <paramref name="events"/>. Call it
     /// holding the rows the events change, so that a concurrent delivery of the same events has committed.

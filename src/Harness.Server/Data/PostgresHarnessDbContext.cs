@@ -1,6 +1,7 @@
 using Harness.Server.Data.Entities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
+using Npgsql;
 
 namespace Harness.Server.Data;
 
@@ -83,19 +84,93 @@ public sealed class PostgresHarnessDbContext(DbContextOptions<PostgresHarnessDbC
         return words[0] ^ words[1] ^ words[2] ^ words[3];
     }
 
+    public override async Task<(List<RunDeviceStateEntity> States, HashSet<string> Fresh)> BeginCallbackAsync(
+        IReadOnlyCollection<(Guid RunId, string DeviceId)> keys, IReadOnlyList<CallbackEventEntity> events, bool withSteps, CancellationToken cancellationToken)
+    {
+        if (keys.Count == 0)
+        {
+            return await base.BeginCallbackAsync(keys, events, withSteps, cancellationToken);
+        }
+        // The statements of the base's three steps, in one batch: one round trip instead of three, and no
+        // query pipeline of EF's. They run in order, so the shared lock and the rows are held first.
+        await Database.BeginTransactionAsync(cancellationToken);
+        await using var batch = Batch();
+        var runIds = keys.Select(k => k.RunId).ToArray();
+        var deviceIds = keys.Select(k => k.DeviceId).ToArray();
+        // As in BeginSharedLockedTransactionAsync: the shared lock is the statement's one-time filter, taken before the rows.
+        batch.BatchCommands.Add(Statement($"""
+            SELECT {TrackedRows.Columns<RunDeviceStateEntity>(this, "s")} FROM run_device_states s
+            JOIN unnest($1::uuid[], $2::text[]) AS k(run_id, device_id) ON s.run_id = k.run_id AND s.device_id = k.device_id
+            WHERE (SELECT pg_advisory_xact_lock_shared($3)) IS NOT NULL
+            ORDER BY s.run_id, s.device_id FOR UPDATE OF s
+            """, runIds, deviceIds, (long)HarnessLock.Dispatch));
+        batch.BatchCommands.Add(InsertEvents(events));
+        if (withSteps)
+        {
+            batch.BatchCommands.Add(Statement(
+                $"SELECT {TrackedRows.Columns<RunStepEntity>(this, "st")} FROM run_steps st WHERE st.run_id = ANY($1) AND st.device_id = ANY($2)",
+                runIds.Distinct().ToArray(), deviceIds.Distinct().ToArray()));
+        }
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        var states = await TrackedRows.ReadAsync<RunDeviceStateEntity>(this, reader, cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
+        var fresh = await InsertedAsync(reader, cancellationToken);
+        if (withSteps)
+        {
+            await reader.NextResultAsync(cancellationToken);
+            await TrackedRows.ReadAsync<RunStepEntity>(this, reader, cancellationToken);
+        }
+        return (states, fresh);
+    }
+
+    /// <summary>A batch of hand-written statements in the current transaction, on EF's connection.</summary>
+    private NpgsqlBatch Batch() =>
+        new((NpgsqlConnection)Database.GetDbConnection(),
+            (NpgsqlTransaction)(Database.CurrentTransaction ?? throw new InvalidOperationException("no transaction is open")).GetDbTransaction());
+
+    private static NpgsqlBatchCommand Statement(string sql, params object[] values)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+        return command;
+    }
+
+    /// <summary>
+    /// One statement instead of a read and then a save: an id already stored (or stored by a concurrent
+    /// transaction, which this one then waits for) is skipped, and the ids inserted come back.
+    /// </summary>
+    private static NpgsqlBatchCommand InsertEvents(IReadOnlyList<CallbackEventEntity> events)
+    {
+        var rows = events.DistinctBy(e => e.EventId, StringComparer.Ordinal).ToList();
+        return Statement("""
+            INSERT INTO callback_events (event_id, agent_id, type, run_id, device_id, received_at)
+            SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::timestamptz[])
+            ON CONFLICT (event_id) DO NOTHING
+            RETURNING event_id
+            """,
+            rows.Select(e => e.EventId).ToArray(), rows.Select(e => e.AgentId).ToArray(), rows.Select(e => e.Type).ToArray(),
+            rows.Select(e => e.RunId).ToArray(), rows.Select(e => e.DeviceId).ToArray(), rows.Select(e => e.ReceivedAt).ToArray());
+    }
+
+    private static async Task<HashSet<string>> InsertedAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
+        var inserted = new HashSet<string>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            inserted.Add(reader.GetString(0));
+        }
+        return inserted;
+    }
+
     public override async Task<HashSet<string>> RecordCallbackEventsAsync(IReadOnlyList<CallbackEventEntity> events, CancellationToken cancellationToken)
     {
-        // One statement instead of a read and then a save: an id already stored (or stored by a concurrent
-        // transaction, which this one then waits for) is skipped, and the ids inserted come back.
-        var rows = events.DistinctBy(e => e.EventId, StringComparer.Ordinal).ToList();
-        var inserted = await Database.SqlQuery<string>($"""
-            INSERT INTO callback_events (event_id, agent_id, type, run_id, device_id, received_at)
-            SELECT * FROM unnest({rows.Select(e => e.EventId).ToArray()}, {rows.Select(e => e.AgentId).ToArray()}, {rows.Select(e => e.Type).ToArray()},
-                                 {rows.Select(e => e.RunId).ToArray()}, {rows.Select(e => e.DeviceId).ToArray()}, {rows.Select(e => e.ReceivedAt).ToArray()})
-            ON CONFLICT (event_id) DO NOTHING
-            RETURNING event_id AS "Value"
-            """).ToListAsync(cancellationToken);
-        return inserted.ToHashSet(StringComparer.Ordinal);
+        await using var batch = Batch();
+        batch.BatchCommands.Add(InsertEvents(events));
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        return await InsertedAsync(reader, cancellationToken);
     }
 
     public override async Task<(List<RunEntity> Moved, bool Deferred)> MoveRunCountersAsync(IReadOnlyList<(Guid RunId, RunCounterDelta Delta)> moves, CancellationToken cancellationToken)

@@ -34,12 +34,16 @@ public sealed partial class CallbackHandler(
     {
         // Shared: callbacks run alongside each other (each locks the rows it changes), never alongside a
         // claim, the sweeper, a cancel or a release, which hold the lock exclusively.
-        var keys = events.Where(e => e.RunId is not null && e.DeviceId is not null).Select(e => (e.RunId!.Value, e.DeviceId!)).ToHashSet();
-        var (_, locked) = await db.BeginSharedLockedTransactionAsync(HarnessLock.Dispatch, keys, cancellationToken);
-        var states = locked.ToDictionary(s => (s.RunId, s.DeviceId));
+        // The events are recorded with the rows' lock, after it: a concurrent delivery of the same events has
+        // committed by then (or, for a scan's events, which lock no row, is waited for). A refused batch is
+        // rolled back with its records, as is anything else this unit of work fails on.
         var now = time.GetUtcNow();
-        var runIds = events.Where(e => e.RunId is not null).Select(e => e.RunId!.Value).Distinct().ToList();
-        var deviceIds = events.Where(e => e.DeviceId is not null).Select(e => e.DeviceId!).Distinct().ToList();
+        var keys = events.Where(e => e.RunId is not null && e.DeviceId is not null).Select(e => (e.RunId!.Value, e.DeviceId!)).ToHashSet();
+        var (locked, fresh) = await db.BeginCallbackAsync(keys, events.Select(e => new CallbackEventEntity
+        {
+            EventId = e.EventId!, AgentId = agentId, Type = e.Type!, RunId = e.RunId, DeviceId = e.DeviceId, ReceivedAt = now,
+        }).ToList(), withSteps: events.Any(e => e.Type == CallbackTypes.Step), cancellationToken);
+        var states = locked.ToDictionary(s => (s.RunId, s.DeviceId));
         var scanIds = events.Where(e => e.ScanId is not null).Select(e => e.ScanId!.Value).Distinct().ToList();
         // Round trips under the dispatch lock are what callbacks queue behind: skip the reads a batch does not need.
         var scans = scanIds.Count == 0 ? new Dictionary<Guid, ScanJobEntity>() : await db.ScanJobs.Where(s => scanIds.Contains(s.Id)).ToDictionaryAsync(s => s.Id, cancellationToken);
@@ -76,18 +80,6 @@ public sealed partial class CallbackHandler(
             }
         }
 
-        // Recorded after the rows are locked: a concurrent delivery of the same events has committed by now
-        // (or, for a scan's events, which lock no row, is waited for). A refused batch never gets here, and
-        // anything else this unit of work fails on rolls the records back with it.
-        var fresh = await db.RecordCallbackEventsAsync(events.Select(e => new CallbackEventEntity
-        {
-            EventId = e.EventId!, AgentId = agentId, Type = e.Type!, RunId = e.RunId, DeviceId = e.DeviceId, ReceivedAt = now,
-        }).ToList(), cancellationToken);
-        if (events.Any(e => e.Type == CallbackTypes.Step))
-        {
-            // One read for the batch: step events then find their rows in the change tracker.
-            await db.RunSteps.Where(st => runIds.Contains(st.RunId) && deviceIds.Contains(st.DeviceId)).LoadAsync(cancellationToken);
-        }
         var results = new List<CallbackResult>(events.Count);
         var freed = new HashSet<Guid>();
         var leaseUntil = now.AddSeconds(options.Value.Dispatch.LeaseSec);
