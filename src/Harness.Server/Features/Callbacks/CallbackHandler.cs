@@ -32,11 +32,11 @@ public sealed partial class CallbackHandler(
 
     private async Task<IResult> ApplyAsync(Guid agentId, IReadOnlyList<CallbackEvent> events, CancellationToken cancellationToken)
     {
-        // Shared: callbacks run alongside each other (each locks the rows it changes), never alongside a
-        // claim, the sweeper, a cancel or a release, which hold the lock exclusively.
-        // The events are recorded with the rows' lock, after it: a concurrent delivery of the same events has
-        // committed by then (or, for a scan's events, which lock no row, is waited for). A refused batch is
-        // rolled back with its records, as is anything else this unit of work fails on.
+        // Shared: callbacks run alongside each other and alongside claims (each locks the rows it changes),
+        // never alongside the sweeper, a cancel or a release, which hold the lock exclusively. The events are
+        // recorded after the rows are locked: a concurrent delivery of the same events has committed by then
+        // (or, for a scan's events, which lock no row, is waited for). A refused batch is rolled back with
+        // its records, as is anything else this unit of work fails on.
         var now = time.GetUtcNow();
         var keys = events.Where(e => e.RunId is not null && e.DeviceId is not null).Select(e => (e.RunId!.Value, e.DeviceId!)).ToHashSet();
         var (locked, fresh) = await db.BeginCallbackAsync(keys, events.Select(e => new CallbackEventEntity

@@ -168,11 +168,15 @@ public abstract class CallbackTests(string provider) : RunTest(provider)
         var workflow = await PushAsync(Capture);
         await RunAsync(workflow.WorkflowId);
         var task = (await PullAsync(key, 1)).Tasks.Single();
+        var running = Status(task, DeviceRunStatus.Running);
 
-        var response = await PostCallbackAsync(other, Status(task, DeviceRunStatus.Succeeded));
+        var response = await PostCallbackAsync(other, running);
 
         await AssertProblemAsync(response, HttpStatusCode.Forbidden, "events[0].device_id");
         Assert.Equal(0, await QueryAsync(db => db.CallbackEvents.CountAsync()));
+        // The refused delivery left no record of its event_id: the owner's delivery of it is not a duplicate.
+        var owner = await CallbackAsync(key, running);
+        Assert.Equal((1, 0), (owner.Accepted, owner.Duplicates));
     }
 
     [Fact]
