@@ -107,11 +107,12 @@ if int(a.tasks) < 50000 or int(a.hangfire_jobs) < 50000:
             "(first pickup to last completion), so the comparison holds, but the full-size run is still to be recorded.", ""]
 out += ["**Where Harness's time goes** (`bench/drain-profile.sh`: a 4,000-task drain of this shape with",
         "pg_stat_statements and the CPU seconds of each process; figures in [Drain profile](#drain-profile)):",
-        "the machine is nearly saturated (server about one core, PostgreSQL half of one, the load tool the rest),",
-        "so the server's CPU per request (about 5 ms warm; a cold server also compiles) bounds the rate; no",
+        "the machine is nearly saturated (server about 1.2 cores, PostgreSQL under half of one, the load tool the rest),",
+        "so the server's CPU per task (2–2.5 ms warm; a cold server also compiles) bounds the rate; no",
         "statement waits for a lock. Claims and callbacks hold the dispatch lock (`HarnessLock.Dispatch`) shared",
         "(one claim per agent at a time, and per run of bounded concurrency), lock only the device-state rows",
-        "they change (a callback in the same statement as the shared lock), and move their run's counters without",
+        "they change (a callback in the same statement as the shared lock, sent with its events' insert and its",
+        "steps' read in one round trip), and move their run's counters without",
         "waiting for its row (`run_counter_moves`); the lease",
         "sweeper, cancels and releases hold it exclusively. Next: fewer, cheaper statements per request.", "",
         f"Server RSS at the end of the run: {a.server_rss} MiB. Every round's raw line:", "", "```"]
@@ -135,10 +136,9 @@ out += ["", "![Callback ingest against the insert ceiling](images/bench-ingest.p
         f"Exactly one row per event_id in every round: {'yes' if exact else 'no'}. Duplicates are answered `duplicate` and",
         "change nothing. Callbacks hold the dispatch lock shared and lock only the device-state rows they change (a step",
         "event moves no run counter), so senders no longer queue behind each other; the ingest still pays for the HTTP",
-        "request, the agent's authentication, and a transaction of five round trips (the shared lock with the device",
-        "states it locks, in one statement; the events' insert, which skips the ids already stored; steps; writes;",
-        "commit) per callback, on the 2 cores the",
-        "server shares with PostgreSQL and the load tool.", "", "```"]
+        "request, the agent's authentication, and a transaction of three round trips per callback (one batch of the",
+        "shared lock with the device states it locks, the events' insert, which skips the ids already stored, and the",
+        "steps' read; the save; the commit), on the 2 cores the server shares with PostgreSQL and the load tool.", "", "```"]
 out += [" ".join(f"{k}={v}" for k, v in r.items() if k != "kind") for c in clients for r in ingest[c]]
 out += ["```", ""]
 open(f"{a.work}/section-Callback-ingest.md", "w").write("\n".join(out))
