@@ -1,3 +1,4 @@
+using Harness.Contracts.Runs;
 using Harness.Server.Data.Entities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
@@ -119,6 +120,25 @@ public abstract class HarnessDbContext : DbContext
     public abstract Task<List<DeviceStatusRow>> RecountDeviceStatusesAsync(IReadOnlyCollection<Guid> runIds, CancellationToken cancellationToken);
 
     /// <summary>
+    /// The queued tasks of this agent's open runs a claim chooses from, with what choosing and leasing them
+    /// needs of their run and their device. PostgreSQL leaves out the tasks no claim could choose now (see
+    /// its override); this reads them all.
+    /// </summary>
+    public virtual Task<List<QueuedTask>> QueuedTasksAsync(Guid agentId, CancellationToken cancellationToken) => (
+            from s in RunDeviceStates
+            join r in Runs on s.RunId equals r.Id
+            join d in Devices on s.DeviceId equals d.DeviceId into found
+            from d in found.DefaultIfEmpty()
+            where s.AgentId == agentId && s.Status == DeviceRunStatus.Queued && (r.Status == RunStatus.Queued || r.Status == RunStatus.Running)
+            select new QueuedTask(
+                s.RunId, s.DeviceId, r.CreatedAt, r.Concurrency, r.Concurrency < r.TotalDevices, r.Subject, r.StepTimeoutMs, r.UploadTimeoutMs,
+                d != null, d != null ? d.IndexNo : null, d != null ? d.RuntimeHandle : null, d != null && d.QuarantinedAt != null,
+                RunDeviceStates.Any(o => o.DeviceId == s.DeviceId
+                    && (o.Status == DeviceRunStatus.Dispatched || o.Status == DeviceRunStatus.Preflight || o.Status == DeviceRunStatus.Running || o.Status == DeviceRunStatus.Waiting))))
+        .AsNoTracking()
+        .ToListAsync(cancellationToken);
+
+    /// <summary>
     /// Begins a callback's unit of work: holds <see cref="HarnessLock.Dispatch"/> shared, locks and tracks the
     /// device states of <paramref name="keys"/>, records the events (<see cref="RecordCallbackEventsAsync"/>,
     /// which returns the ids that were new), and, <paramref name="withSteps"/>, tracks the steps of those
@@ -226,6 +246,14 @@ public enum KeyedLock
     /// <summary>A run's claims, when its concurrency is below its devices: its slots are counted then taken under it.</summary>
     RunSlots = 0x4844_5253, // "HDRS"
 }
+
+/// <summary>
+/// A queued task of a pulling agent, with what choosing and leasing it needs of its run and its device
+/// (<see cref="HarnessDbContext.QueuedTasksAsync"/>). <c>Bounded</c>: the run's concurrency is below its devices.
+/// </summary>
+public sealed record QueuedTask(
+    Guid RunId, string DeviceId, DateTimeOffset RunCreatedAt, int Concurrency, bool Bounded, string? Subject, int StepTimeoutMs, int UploadTimeoutMs,
+    bool DeviceExists, int? IndexNo, string? RuntimeHandle, bool Quarantined, bool DeviceBusy);
 
 /// <summary>One device of a run, for a recount (<see cref="HarnessDbContext.RecountDeviceStatusesAsync"/>).</summary>
 public sealed class DeviceStatusRow

@@ -238,19 +238,7 @@ public sealed partial class Dispatcher(
     private async Task<List<DeviceTask>> LeaseTasksAsync(Guid agentId, int freeSlots, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var dispatch = options.Value.Dispatch;
-        var queued = await (
-                from s in db.RunDeviceStates
-                join r in db.Runs on s.RunId equals r.Id
-                join d in db.Devices on s.DeviceId equals d.DeviceId into found
-                from d in found.DefaultIfEmpty()
-                where s.AgentId == agentId && s.Status == DeviceRunStatus.Queued && (r.Status == RunStatus.Queued || r.Status == RunStatus.Running)
-                select new Candidate(
-                    s.RunId, s.DeviceId, r.CreatedAt, r.Concurrency, r.Concurrency < r.TotalDevices, r.Subject, r.StepTimeoutMs, r.UploadTimeoutMs,
-                    d != null, d != null ? d.IndexNo : null, d != null ? d.RuntimeHandle : null, d != null && d.QuarantinedAt != null,
-                    db.RunDeviceStates.Any(o => o.DeviceId == s.DeviceId
-                        && (o.Status == DeviceRunStatus.Dispatched || o.Status == DeviceRunStatus.Preflight || o.Status == DeviceRunStatus.Running || o.Status == DeviceRunStatus.Waiting))))
-            .AsNoTracking()
-            .ToListAsync(cancellationToken);
+        var queued = await db.QueuedTasksAsync(agentId, cancellationToken);
         if (queued.Count == 0)
         {
             return [];
@@ -275,8 +263,8 @@ public sealed partial class Dispatcher(
                 .ToDictionary(g => g.RunId, g => g.Count);
         }
 
-        var chosen = new List<Candidate>();
-        var unrunnable = new List<(Candidate Task, string Reason)>();
+        var chosen = new List<QueuedTask>();
+        var unrunnable = new List<(QueuedTask Task, string Reason)>();
         // Oldest run first (FIFO per device); within a run, by index_no, so devices take turns.
         foreach (var q in queued.OrderBy(q => q.RunCreatedAt).ThenBy(q => q.RunId)
                      .ThenBy(q => q.IndexNo ?? int.MaxValue).ThenBy(q => q.DeviceId, StringComparer.Ordinal))
@@ -343,11 +331,6 @@ public sealed partial class Dispatcher(
         }
         return tasks;
     }
-
-    /// <summary>A queued task of the pulling agent, with what choosing and leasing it needs of its run and its device.</summary>
-    private sealed record Candidate(
-        Guid RunId, string DeviceId, DateTimeOffset RunCreatedAt, int Concurrency, bool Bounded, string? Subject, int StepTimeoutMs, int UploadTimeoutMs,
-        bool DeviceExists, int? IndexNo, string? RuntimeHandle, bool Quarantined, bool DeviceBusy);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId} handed back {Count} unstarted task(s); they are queued again")]
     private static partial void LogReleased(ILogger logger, Guid agentId, int count);

@@ -98,6 +98,22 @@ public abstract class DispatchTests(string provider) : RunTest(provider)
     }
 
     [Fact]
+    public async Task Pull_DeviceWhoseOldestRunIsFull_TakesItsTaskOfTheNextRun_AndOneTaskPerDevice()
+    {
+        var key = await FarmAsync("PC-01", 2);
+        var workflow = await PushAsync(Capture);
+        var oldest = await RunAsync(workflow.WorkflowId, concurrency: 1);
+        Server.Time.Advance(TimeSpan.FromSeconds(1));
+        var middle = await RunAsync(workflow.WorkflowId);
+        Server.Time.Advance(TimeSpan.FromSeconds(1));
+        await RunAsync(workflow.WorkflowId);
+
+        // D01 takes the oldest run, which is then full; D02 skips it for the next run, and the newest waits.
+        var leased = (await PullAsync(key, 5)).Tasks.OrderBy(t => t.DeviceId).Select(t => (t.DeviceId, t.RunId));
+        Assert.Equal([("PC-01-D01", oldest.RunId), ("PC-01-D02", middle.RunId)], leased);
+    }
+
+    [Fact]
     public async Task Pull_LongPolling_IsAnsweredWhenARunIsCreated()
     {
         var key = await FarmAsync("PC-01", 2);
