@@ -136,7 +136,9 @@ public sealed class PostgresHarnessDbContext(DbContextOptions<PostgresHarnessDbC
     {
         await using var batch = Batch();
         // The busy devices are an anti-join, read once, not a check per row. The window counts, per device
-        // in the claim's order (oldest run first), the tasks of unbounded runs before each task.
+        // in the claim's order (oldest run first), the tasks of unbounded runs before each task. Two runs
+        // created in the same microsecond are ordered by id here and by Guid order in the claim: either
+        // way the device takes one of its equally old runs.
         batch.BatchCommands.Add(Statement("""
             WITH queued AS (
                 SELECT s.run_id, s.device_id, r.created_at, r.concurrency, r.concurrency < r.total_devices AS bounded, r.subject,
