@@ -121,12 +121,46 @@ public sealed partial class HarnessProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>
+    /// A loopback port no one listens on, for a server a test starts. Picked below the kernel's ephemeral
+    /// range: a port the kernel hands out for <c>:0</c> comes from that range, and it hands the same range
+    /// to outgoing connections, so a parallel test's client could take the port between this check and
+    /// the server's bind (seen once as "address already in use"). A port is handed out once per process.
+    /// </summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var (low, high) = BelowEphemeralPorts.Value;
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            var port = Random.Shared.Next(low, high);
+            if (!HandedOut.TryAdd(port, 0))
+            {
+                continue;
+            }
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+            }
+        }
+        throw new InvalidOperationException($"no free loopback port between {low} and {high} after 200 tries");
     }
+
+    private static readonly ConcurrentDictionary<int, byte> HandedOut = new();
+
+    /// <summary>Up to 10,000 ports below the ephemeral range's start (Linux: <c>ip_local_port_range</c>, 32768 by default).</summary>
+    private static readonly Lazy<(int Low, int High)> BelowEphemeralPorts = new(() =>
+    {
+        const string range = "/proc/sys/net/ipv4/ip_local_port_range";
+        var start = File.Exists(range) && int.TryParse(File.ReadAllText(range).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[0], out var first)
+            ? first
+            : 32_768;
+        return (Math.Max(1_024, start - 10_000), Math.Max(2_048, start));
+    });
 
     public async ValueTask DisposeAsync()
     {
