@@ -45,16 +45,10 @@ public sealed class PostgresHarnessDbContext(DbContextOptions<PostgresHarnessDbC
             return (await BeginSharedLockedTransactionAsync(key, cancellationToken), []);
         }
         var transaction = await Database.BeginTransactionAsync(cancellationToken);
-        var lockKey = (long)key;
-        // The shared lock is a one-time filter (an InitPlan), evaluated before the join that yields the rows
-        // to lock: the shared lock first, then the rows, as everywhere else.
-        var locked = await RunDeviceStates.FromSql($"""
-            SELECT s.* FROM run_device_states s
-            JOIN unnest({states.Select(k => k.RunId).ToArray()}, {states.Select(k => k.DeviceId).ToArray()}) AS k(run_id, device_id)
-              ON s.run_id = k.run_id AND s.device_id = k.device_id
-            WHERE (SELECT pg_advisory_xact_lock_shared({lockKey})) IS NOT NULL
-            ORDER BY s.run_id, s.device_id FOR UPDATE OF s
-            """).ToListAsync(cancellationToken);
+        await using var batch = Batch();
+        batch.BatchCommands.Add(LockStates(key, states));
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        var locked = await TrackedRows.ReadAsync<RunDeviceStateEntity>(this, reader, cancellationToken);
         return (transaction, locked);
     }
 
@@ -96,21 +90,13 @@ public sealed class PostgresHarnessDbContext(DbContextOptions<PostgresHarnessDbC
         // query pipeline of EF's. They run in order, so the shared lock and the rows are held first.
         await Database.BeginTransactionAsync(cancellationToken);
         await using var batch = Batch();
-        var runIds = keys.Select(k => k.RunId).ToArray();
-        var deviceIds = keys.Select(k => k.DeviceId).ToArray();
-        // As in BeginSharedLockedTransactionAsync: the shared lock is the statement's one-time filter, taken before the rows.
-        batch.BatchCommands.Add(Statement($"""
-            SELECT {TrackedRows.Columns<RunDeviceStateEntity>(this, "s")} FROM run_device_states s
-            JOIN unnest($1::uuid[], $2::text[]) AS k(run_id, device_id) ON s.run_id = k.run_id AND s.device_id = k.device_id
-            WHERE (SELECT pg_advisory_xact_lock_shared($3)) IS NOT NULL
-            ORDER BY s.run_id, s.device_id FOR UPDATE OF s
-            """, runIds, deviceIds, (long)HarnessLock.Dispatch));
+        batch.BatchCommands.Add(LockStates(HarnessLock.Dispatch, keys));
         batch.BatchCommands.Add(InsertEvents(events));
         if (withSteps)
         {
             batch.BatchCommands.Add(Statement(
                 $"SELECT {TrackedRows.Columns<RunStepEntity>(this, "st")} FROM run_steps st WHERE st.run_id = ANY($1) AND st.device_id = ANY($2)",
-                runIds.Distinct().ToArray(), deviceIds.Distinct().ToArray()));
+                keys.Select(k => k.RunId).Distinct().ToArray(), keys.Select(k => k.DeviceId).Distinct().ToArray()));
         }
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         var states = await TrackedRows.ReadAsync<RunDeviceStateEntity>(this, reader, cancellationToken);
@@ -171,6 +157,18 @@ public sealed class PostgresHarnessDbContext(DbContextOptions<PostgresHarnessDbC
         }
         return tasks;
     }
+
+    /// <summary>
+    /// Holds <paramref name="key"/> shared and locks the device states of <paramref name="keys"/>, read whole for
+    /// <see cref="TrackedRows"/>. The shared lock is a one-time filter (an InitPlan), evaluated before the join
+    /// that yields the rows to lock: the shared lock first, then the rows, as everywhere else.
+    /// </summary>
+    private NpgsqlBatchCommand LockStates(HarnessLock key, IReadOnlyCollection<(Guid RunId, string DeviceId)> keys) => Statement($"""
+        SELECT {TrackedRows.Columns<RunDeviceStateEntity>(this, "s")} FROM run_device_states s
+        JOIN unnest($1::uuid[], $2::text[]) AS k(run_id, device_id) ON s.run_id = k.run_id AND s.device_id = k.device_id
+        WHERE (SELECT pg_advisory_xact_lock_shared($3)) IS NOT NULL
+        ORDER BY s.run_id, s.device_id FOR UPDATE OF s
+        """, keys.Select(k => k.RunId).ToArray(), keys.Select(k => k.DeviceId).ToArray(), (long)key);
 
     /// <summary>A batch of hand-written statements in the current transaction, on EF's connection.</summary>
     private NpgsqlBatch Batch() =>
