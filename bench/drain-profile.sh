@@ -7,6 +7,7 @@
 #     that waits for a row or advisory lock counts its wait.
 # Prints to stdout; writes no docs. A diagnostic for the "Drain" section of docs/benchmarks.md.
 # Usage: bench/drain-profile.sh            (TASKS=4000 AGENTS=32 SLOTS=8 TOP=15)
+#        MODE=ingest bench/drain-profile.sh (SENDERS=8 EVENTS=10000 DUP=0.2: the callback ingest instead)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -14,7 +15,8 @@ cd "$root"
 source scripts/lib/postgres.sh
 # shellcheck source=lib.sh
 source bench/lib.sh
-tasks=${TASKS:-4000}; agents=${AGENTS:-32}; slots=${SLOTS:-8}; top=${TOP:-15}
+tasks=${TASKS:-4000}; agents=${AGENTS:-32}; slots=${SLOTS:-8}; top=${TOP:-15}; mode=${MODE:-drain}
+senders=${SENDERS:-8}; events=${EVENTS:-10000}; dup=${DUP:-0.2}
 
 ensure_postgres
 bench_workdir drain-profile
@@ -47,13 +49,19 @@ pg_cpu_s() {
   echo "$total"
 }
 
-echo "==> Drain: $tasks tasks, $agents agents × $slots slots"
+if [ "$mode" = ingest ]; then
+  echo "==> Ingest: $events callbacks from $senders senders, $dup of them duplicates"
+  load=(ingest --senders "$senders" --events "$events" --dup "$dup")
+else
+  echo "==> Drain: $tasks tasks, $agents agents × $slots slots"
+  load=(drain --agents "$agents" --tasks "$tasks" --slots "$slots")
+fi
 psql -d harness_drain -c "SELECT pg_stat_statements_reset()" >/dev/null
 # The load tool's CPU: this shell's "times" for its waited-for children, before and after (run in this
 # shell, not a subshell: a subshell starts with none).
 children_cpu_s() { tail -n 1 "$1" | awk '{ t = 0; for (i = 1; i <= 2; i++) { sub(/s$/, "", $i); split($i, p, "m"); t += p[1] * 60 + p[2] } print t }'; }
 server0=$(cpu_s "$server_pid"); pg0=$(pg_cpu_s); times >"$work/times0"; start=$(date +%s.%N)
-dotnet "$work/bench/Harness.Bench.dll" drain --agents "$agents" --tasks "$tasks" --slots "$slots" --tag p \
+dotnet "$work/bench/Harness.Bench.dll" "${load[@]}" --tag p \
   --url "http://127.0.0.1:$port" --admin "$admin" --secret "$secret" --pg "$conn"
 wall=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
 times >"$work/times1"

@@ -8,9 +8,11 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 # shellcheck source=../scripts/lib/postgres.sh
 source scripts/lib/postgres.sh
+# shellcheck source=lib.sh
+source bench/lib.sh
 duration=${1:-20}; connections=${2:-16}; agents=${3:-50}; devices=${4:-20}
 
-command -v wrk >/dev/null || { echo "==> Installing wrk"; as_root apt-get install -y -qq wrk >/dev/null; }
+ensure_wrk
 ensure_postgres
 work=$(mktemp -d /tmp/harness-bench.XXXXXX)
 server_pid=

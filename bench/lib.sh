@@ -3,6 +3,7 @@
 #   bench_workdir NAME  makes "$work" (a temp folder) and "pids" (the processes the script starts,
 #                       each stopped by its pid at exit, before the private engines it started)
 #   ensure_gnuplot      installs gnuplot-nox for the plots when it is missing
+#   ensure_wrk          installs wrk (HTTP load) when it is missing
 #   bench_start_server CONNECTION [NAME=VALUE...]
 #                       starts `harness server` from "$work/bin" on PostgreSQL at a free loopback port
 #                       (extra environment after the connection string), logging to "$work/server.log";
@@ -26,6 +27,12 @@ ensure_gnuplot() {
   command -v gnuplot >/dev/null && return 0
   echo "==> Installing gnuplot-nox"
   as_root apt-get install -y -qq gnuplot-nox >/dev/null 2>&1 || { as_root apt-get update -qq && as_root apt-get install -y -qq gnuplot-nox >/dev/null; }
+}
+
+ensure_wrk() {
+  command -v wrk >/dev/null && return 0
+  echo "==> Installing wrk"
+  as_root apt-get install -y -qq wrk >/dev/null 2>&1 || { as_root apt-get update -qq && as_root apt-get install -y -qq wrk >/dev/null; }
 }
 
 bench_start_server() {

@@ -10,6 +10,8 @@
 #    pg_stat_database.xact_commit;
 #  - Callback ingest: unbatched callbacks with 20% duplicate event_ids at 1, 8 and 32 concurrent
 #    senders, against the ceiling's insert rate; then exactly one row per event_id is checked in SQL.
+#    Beside it the HTTP floor: `Harness.Bench floor-server`, which only parses each callback and inserts
+#    its event_id, driven by the same load tool and by wrk (bench/ingest-floor.lua).
 # Writes the sections "Ceiling", "Drain" and "Callback ingest" of docs/benchmarks.md and the plots
 # docs/images/bench-{ceiling,drain,ingest}.png. Medians of ROUNDS rounds.
 # Usage: bench/throughput.sh          (full: TASKS=50000 ROUNDS=3)
@@ -29,6 +31,7 @@ clients=(1 8 32)
 
 ensure_postgres
 ensure_gnuplot
+ensure_wrk
 bench_workdir throughput
 
 echo "==> Building Harness, the load tool and the Hangfire peer; npm ci for graphile-worker"
@@ -94,15 +97,30 @@ for round in $(seq 1 "$rounds"); do
   done
 done
 
-echo "==> Callback ingest: $ingest_events callbacks (20% duplicate event_ids) at ${clients[*]} senders, $rounds round(s)"
+echo "==> Callback ingest: $ingest_events callbacks (20% duplicate event_ids) at ${clients[*]} senders, $rounds round(s),"
+echo "    to Harness and to the HTTP floor (Harness.Bench floor-server: parse, one insert; driven by the load tool and by wrk)"
+server_rss=$(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$server_pid/status")
+psql -c "CREATE DATABASE bench_floor"
+floor_port=$(free_port)
+dotnet "$work/bench/Harness.Bench.dll" floor-server --url "http://127.0.0.1:$floor_port" --pg "$(conn bench_floor)" >"$work/floor.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 60); do curl -s -o /dev/null "http://127.0.0.1:$floor_port/" && break; sleep 0.5; done
+floor_tool() { dotnet "$work/bench/Harness.Bench.dll" ingest --floor yes --url "http://127.0.0.1:$floor_port" --pg "$(conn bench_floor)" "$@"; }
+# wrk sends for as long as the load tool's floor run took at that concurrency, so both floors see similar counts.
+floor_wrk() { FLOOR_TAG="w$2-$1" wrk -t "$(( $1 < 2 ? 1 : 2 ))" -c "$1" -d "$3" -s bench/ingest-floor.lua "http://127.0.0.1:$floor_port" | sed -n 's/^RESULT //p'; }
+floor_tool --senders 8 --events 2000 --tag warm >/dev/null; floor_wrk 8 0 2s >/dev/null # JIT and pools, as the drain warmed Harness
 for round in $(seq 1 "$rounds"); do
   order=("${clients[@]}"); (( round % 2 == 0 )) && order=(32 8 1)
   for c in "${order[@]}"; do
     line=$(bench_tool ingest --senders "$c" --events "$ingest_events" --dup 0.2 --tag "i$round-$c" | tail -n 1)
-    echo "ingest round=$round clients=$c $line" | tee -a "$results"
+    echo "ingest round=$round clients=$c system=harness $line" | tee -a "$results"
+    line=$(floor_tool --senders "$c" --events "$ingest_events" --dup 0.2 --tag "f$round-$c" | tail -n 1)
+    echo "ingest round=$round clients=$c system=floor $line" | tee -a "$results"
+    wall=$(sed 's/.*wall_s=\([0-9.]*\).*/\1/' <<<"$line")
+    line=$(floor_wrk "$c" "$round" "$(awk -v w="$wall" 'BEGIN { printf "%ds", w < 3 ? 3 : w + 0.5 }')")
+    echo "ingest round=$round clients=$c system=floor-wrk $line" | tee -a "$results"
   done
 done
-server_rss=$(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$server_pid/status")
 
 echo "==> Writing docs/benchmarks.md and docs/images/bench-*.png"
 mkdir -p docs/images

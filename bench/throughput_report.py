@@ -37,8 +37,12 @@ rate = {"harness": "tasks_per_s", "hangfire": "jobs_per_s", "graphile": "jobs_pe
 drain_median = {s: median(r.get(rate[s]) for r in drain[s]) for s in ["harness", "hangfire", "graphile"]}
 wall_median = {s: median(r.get("wall_s") for r in drain[s]) for s in ["harness", "hangfire", "graphile"]}
 commits_per_task = median(r.get("commits_per_task") for r in drain["harness"])
-ingest = {c: [r for r in rows if r["kind"] == "ingest" and int(r["clients"]) == c] for c in clients}
+# Rows without a system are Harness's (results written before the floor was measured).
+ingest_all = {(s, c): [r for r in rows if r["kind"] == "ingest" and r.get("system", "harness") == s and int(r["clients"]) == c]
+              for s in ["harness", "floor", "floor-wrk"] for c in clients}
+ingest = {c: ingest_all[("harness", c)] for c in clients}
 ingest_median = {c: median(r.get("events_per_s") for r in ingest[c]) for c in clients}
+floor_median = {(s, c): median(r.get("events_per_s") for r in ingest_all[(s, c)]) for s in ["floor", "floor-wrk"] for c in clients}
 exact = all(r.get("exactly_once") == "yes" for c in clients for r in ingest[c]) and all(ingest[c] for c in clients)
 rounds = int(a.rounds)
 
@@ -126,12 +130,22 @@ out = head("Callback ingest", [
     "them repeating an event_id the same sender already posted. Compared with the ceiling's",
     "`INSERT … ON CONFLICT DO NOTHING` rate at the same concurrency. Afterwards SQL checks",
     "`count(*) = count(DISTINCT event_id) = unique ids sent` in `callback_events` for that agent.",
+    "",
+    "Beside Harness, the **HTTP floor**: `Harness.Bench floor-server`, an ASP.NET Core endpoint that parses the",
+    "same callback with the contract's JSON and runs one autocommitted `INSERT … ON CONFLICT DO NOTHING` of its",
+    "event_id, and nothing else (no authentication, validation, run or device state). It is driven by the same",
+    "load tool, and by wrk (`bench/ingest-floor.lua`, a C client as pgbench is) for as long as the load tool's",
+    "floor run took. The floor is the most an HTTP ingest on this machine could reach, whatever it did behind it.",
 ])
-out += ["| senders | callbacks/s (median) | ceiling insert tps | ratio | target ≥ 0.5× | one row per event_id |", "|---|---|---|---|---|---|"]
+out += ["| senders | Harness callbacks/s (median) | floor, load tool | floor, wrk | ceiling insert tps | Harness ÷ ceiling | target ≥ 0.5× | floor (wrk) ÷ ceiling | Harness ÷ floor (load tool) | one row per event_id |",
+        "|---|---|---|---|---|---|---|---|---|---|"]
 for c in clients:
-    ratio = ingest_median[c] / ceiling[("insert", c)]
+    top = ceiling[("insert", c)]
+    ratio = ingest_median[c] / top
     ok = all(r.get("exactly_once") == "yes" for r in ingest[c]) and ingest[c]
-    out.append(f"| {c} | {fmt(ingest_median[c])} | {fmt(ceiling[('insert', c)])} | {fmt(ratio, 3)}× | {met(ratio >= 0.5)} | {'yes' if ok else 'no'} |")
+    floor, floor_wrk = floor_median[("floor", c)], floor_median[("floor-wrk", c)]
+    out.append(f"| {c} | {fmt(ingest_median[c])} | {fmt(floor)} | {fmt(floor_wrk)} | {fmt(top)} | {fmt(ratio, 3)}× | {met(ratio >= 0.5)}"
+               f" | {fmt(floor_wrk / top, 2)}× | {fmt(ingest_median[c] / floor, 2)}× | {'yes' if ok else 'no'} |")
 out += ["", "![Callback ingest against the insert ceiling](images/bench-ingest.png)", "",
         f"Exactly one row per event_id in every round: {'yes' if exact else 'no'}. Duplicates are answered `duplicate` and",
         "change nothing. Callbacks hold the dispatch lock shared and lock only the device-state rows they change (a step",
@@ -139,14 +153,14 @@ out += ["", "![Callback ingest against the insert ceiling](images/bench-ingest.p
         "request, the agent's authentication, and a transaction of three round trips per callback (one batch of the",
         "shared lock with the device states it locks, the events' insert, which skips the ids already stored, and the",
         "steps' read; the save; the commit), on the 2 cores the server shares with PostgreSQL and the load tool.", "", "```"]
-out += [" ".join(f"{k}={v}" for k, v in r.items() if k != "kind") for c in clients for r in ingest[c]]
+out += [" ".join(f"{k}={v}" for k, v in r.items() if k != "kind") for s in ["harness", "floor", "floor-wrk"] for c in clients for r in ingest_all[(s, c)]]
 out += ["```", ""]
 open(f"{a.work}/section-Callback-ingest.md", "w").write("\n".join(out))
 
 common = 'set terminal png size 800,450 font ",11"\nset grid ytics\nset key top left\n'
 with open(f"{a.work}/ceiling.dat", "w") as f:
     for i, c in enumerate(clients):
-        f.write(f"{i} {c} {ceiling[('insert', c)]} {ceiling[('claim', c)]} {ingest_median[c]}\n")
+        f.write(f"{i} {c} {ceiling[('insert', c)]} {ceiling[('claim', c)]} {ingest_median[c]} {floor_median[('floor', c)]} {floor_median[('floor-wrk', c)]}\n")
 with open(f"{a.work}/drain.dat", "w") as f:
     for i, s in enumerate(["harness", "hangfire", "graphile"]):
         f.write(f'{i} "{names[s]}" {drain_median[s]}\n')
@@ -166,5 +180,7 @@ set title "Callback ingest (20% duplicates) vs insert ceiling ({a.date})"
 set xlabel "concurrent senders"; set ylabel "per second"; set logscale y
 plot "{a.work}/ceiling.dat" using 1:3:xtic(2) with linespoints lw 2 title "ceiling: INSERT ... ON CONFLICT tps", \\
      "" using 1:(0.5*$3):xtic(2) with lines dt 2 title "target: 0.5 x ceiling", \\
+     "" using 1:7:xtic(2) with linespoints lw 2 title "HTTP floor (parse + insert), wrk", \\
+     "" using 1:6:xtic(2) with linespoints lw 2 title "HTTP floor, load tool", \\
      "" using 1:5:xtic(2) with linespoints lw 2 title "Harness callbacks/s"
 """)

@@ -10,8 +10,14 @@ using Npgsql;
 
 // Load tool for bench/throughput.sh. Two modes, each printing one "key=value" result line:
 //   drain  — TASKS device tasks through the real pull/lease/callback path by AGENTS simulated agents;
-//   ingest — unbatched callbacks with a share of duplicate event_ids from SENDERS concurrent senders.
+//   ingest — unbatched callbacks with a share of duplicate event_ids from SENDERS concurrent senders;
+//            with --floor yes, to floor-server instead of Harness (no enrolment, run or lease);
+//   floor-server — the least an HTTP callback endpoint can do (FloorServer.cs), at --url.
 var options = Options.Parse(args);
+if (options.Mode == "floor-server")
+{
+    return await FloorServer.RunAsync(options);
+}
 using var http = new HttpClient(new SocketsHttpHandler
 {
     MaxConnectionsPerServer = 2048,
@@ -32,7 +38,7 @@ return options.Mode switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Harness.Bench drain|ingest --url U --admin T --secret S --pg CONN [--agents 32 --tasks 50000 --slots 8] [--senders 8 --events 10000 --dup 0.2] [--tag X]");
+    Console.Error.WriteLine("usage: Harness.Bench drain|ingest|floor-server --url U --admin T --secret S --pg CONN [--agents 32 --tasks 50000 --slots 8] [--senders 8 --events 10000 --dup 0.2 --floor yes] [--tag X]");
     return 2;
 }
 
@@ -133,14 +139,26 @@ internal sealed class Bench(HttpClient http, Options options)
         var senders = options.Int("senders", 8);
         var events = options.Int("events", 10_000);
         var dup = options.Double("dup", 0.2);
-        var agent = (await EnrollAsync(1, senders))[0];
-        var admin = new HarnessApiClient(http, options.Get("admin"));
-        var workflow = await admin.PushWorkflowAsync(OneStep($"bench-ingest-{_tag}"));
-        var run = await admin.CreateRunAsync(new CreateRunRequest(WorkflowId: workflow.WorkflowId, Target: new RunTarget(NodeIds: [agent.NodeId]), Concurrency: senders));
-        var leased = new List<DeviceTask>();
-        while (leased.Count < senders)
+        var floor = options.Get("floor", "no") == "yes";
+        AgentWithId agent;
+        var leased = new List<TaskRef>();
+        if (floor)
         {
-            leased.AddRange((await _node.PullAsync(new PullRequest(senders - leased.Count, 1_000), agent.ApiKey, CancellationToken.None)).Tasks);
+            // floor-server keeps no agents or runs: made-up ones, the same size on the wire.
+            agent = new AgentWithId(Guid.NewGuid(), "BENCH-floor", $"floor-key-{_tag}-0123456789abcdef");
+            leased.AddRange(Enumerable.Range(0, senders).Select(s => new TaskRef(Guid.NewGuid(), $"BENCH-floor-dev{s:D4}", 1)));
+        }
+        else
+        {
+            agent = (await EnrollAsync(1, senders))[0];
+            var admin = new HarnessApiClient(http, options.Get("admin"));
+            var workflow = await admin.PushWorkflowAsync(OneStep($"bench-ingest-{_tag}"));
+            await admin.CreateRunAsync(new CreateRunRequest(WorkflowId: workflow.WorkflowId, Target: new RunTarget(NodeIds: [agent.NodeId]), Concurrency: senders));
+            while (leased.Count < senders)
+            {
+                leased.AddRange((await _node.PullAsync(new PullRequest(senders - leased.Count, 1_000), agent.ApiKey, CancellationToken.None)).Tasks
+                    .Select(t => new TaskRef(t.RunId, t.DeviceId, t.Attempt)));
+            }
         }
 
         // Each sender posts its share one event per request; a DUP share of the requests repeat an
@@ -184,8 +202,10 @@ internal sealed class Bench(HttpClient http, Options options)
         })));
         var seconds = clock.Elapsed.TotalSeconds;
         await using var pg = NpgsqlDataSource.Create(options.Get("pg"));
-        await using var query = pg.CreateCommand("SELECT count(*), count(DISTINCT event_id) FROM callback_events WHERE agent_id = $1");
-        query.Parameters.Add(new NpgsqlParameter { Value = agent.Id });
+        await using var query = floor
+            ? pg.CreateCommand($"SELECT count(*), count(DISTINCT event_id) FROM {FloorServer.Table} WHERE event_id LIKE 'ing-' || $1 || '-%'")
+            : pg.CreateCommand("SELECT count(*), count(DISTINCT event_id) FROM callback_events WHERE agent_id = $1");
+        query.Parameters.Add(floor ? new NpgsqlParameter { Value = _tag } : new NpgsqlParameter { Value = agent.Id });
         await using var reader = await query.ExecuteReaderAsync();
         await reader.ReadAsync();
         var (rows, distinct) = (reader.GetInt64(0), reader.GetInt64(1));
