@@ -6,12 +6,13 @@
 #  - Drain: TASKS device tasks through `harness server`'s real HTTP pull/lease/callback path by 32
 #    simulated agents (bench/Harness.Bench), against Hangfire on Hangfire.PostgreSql
 #    (bench/peers/hangfire) and graphile-worker (bench/peers/graphile-worker), TASKS no-op jobs
-#    each with 32 workers; the order rotates every round; database commits per Harness task from
-#    pg_stat_database.xact_commit;
+#    each with 32 workers, and against the HTTP floor (`Harness.Bench floor-server`: the same routes,
+#    each request one statement) driven by the same load tool; the order rotates every round; database
+#    commits per Harness task from pg_stat_database.xact_commit;
 #  - Callback ingest: unbatched callbacks with 20% duplicate event_ids at 1, 8 and 32 concurrent
 #    senders, against the ceiling's insert rate; then exactly one row per event_id is checked in SQL.
-#    Beside it the HTTP floor: `Harness.Bench floor-server`, which only parses each callback and inserts
-#    its event_id, driven by the same load tool and by wrk (bench/ingest-floor.lua).
+#    Beside it the HTTP floor, which only parses each callback and inserts its event_id, driven by the
+#    same load tool and by wrk (bench/ingest-floor.lua).
 # Writes the sections "Ceiling", "Drain" and "Callback ingest" of docs/benchmarks.md and the plots
 # docs/images/bench-{ceiling,drain,ingest}.png. Medians of ROUNDS rounds.
 # Usage: bench/throughput.sh          (full: TASKS=50000 ROUNDS=3)
@@ -78,20 +79,29 @@ for round in $(seq 1 "$rounds"); do
   done
 done
 
-echo "==> Drain: $tasks tasks, Harness ($agents agents × $slots slots) vs Hangfire and graphile-worker ($workers workers), $rounds round(s)"
+echo "==> Drain: $tasks tasks, Harness ($agents agents × $slots slots) vs the HTTP floor, Hangfire and graphile-worker ($workers workers), $rounds round(s)"
 psql -c "CREATE DATABASE harness_drain"
 bench_start_server "$(conn harness_drain)"
+# The HTTP floor (Harness.Bench floor-server): Harness's routes and contracts, each request one statement.
+psql -c "CREATE DATABASE bench_floor"
+floor_port=$(free_port)
+dotnet "$work/bench/Harness.Bench.dll" floor-server --url "http://127.0.0.1:$floor_port" --pg "$(conn bench_floor)" >"$work/floor.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 60); do curl -s -o /dev/null "http://127.0.0.1:$floor_port/" && break; sleep 0.5; done
+floor_tool() { dotnet "$work/bench/Harness.Bench.dll" "$1" --floor yes --url "http://127.0.0.1:$floor_port" --pg "$(conn bench_floor)" "${@:2}"; }
+floor_tool drain --agents "$agents" --tasks 2000 --slots "$slots" --tag warm >/dev/null # JIT and pools, as enrolment warms Harness
 bench_tool() { dotnet "$work/bench/Harness.Bench.dll" "$@" --url "http://127.0.0.1:$port" --admin "$admin" --secret "$secret" --pg "$(conn harness_drain)"; }
 run_harness() { bench_tool drain --agents "$agents" --tasks "$tasks" --slots "$slots" --tag "d$1"; }
+run_floor() { floor_tool drain --agents "$agents" --tasks "$tasks" --slots "$slots" --tag "d$1"; }
 run_hangfire() { psql -c "CREATE DATABASE bench_hangfire_$1"; dotnet "$work/hangfire/HangfirePeer.dll" "$(conn "bench_hangfire_$1")" "$hangfire_jobs" "$workers"; }
 run_graphile() {
   psql -c "CREATE DATABASE bench_graphile_$1"
   node bench/peers/graphile-worker/drain.js "postgres://postgres@127.0.0.1:$pg_port/bench_graphile_$1" "$tasks" "$workers"
 }
-systems=(harness hangfire graphile)
+systems=(harness floor hangfire graphile)
 for round in $(seq 1 "$rounds"); do
-  for i in 0 1 2; do
-    system=${systems[$(( (i + round - 1) % 3 ))]}
+  for i in 0 1 2 3; do
+    system=${systems[$(( (i + round - 1) % 4 ))]}
     line=$("run_$system" "$round" | tail -n 1)
     echo "drain round=$round system=$system $line" | tee -a "$results"
   done
@@ -100,21 +110,15 @@ done
 echo "==> Callback ingest: $ingest_events callbacks (20% duplicate event_ids) at ${clients[*]} senders, $rounds round(s),"
 echo "    to Harness and to the HTTP floor (Harness.Bench floor-server: parse, one insert; driven by the load tool and by wrk)"
 server_rss=$(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$server_pid/status")
-psql -c "CREATE DATABASE bench_floor"
-floor_port=$(free_port)
-dotnet "$work/bench/Harness.Bench.dll" floor-server --url "http://127.0.0.1:$floor_port" --pg "$(conn bench_floor)" >"$work/floor.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 60); do curl -s -o /dev/null "http://127.0.0.1:$floor_port/" && break; sleep 0.5; done
-floor_tool() { dotnet "$work/bench/Harness.Bench.dll" ingest --floor yes --url "http://127.0.0.1:$floor_port" --pg "$(conn bench_floor)" "$@"; }
 # wrk sends for as long as the load tool's floor run took at that concurrency, so both floors see similar counts.
 floor_wrk() { FLOOR_TAG="w$2-$1" wrk -t "$(( $1 < 2 ? 1 : 2 ))" -c "$1" -d "$3" -s bench/ingest-floor.lua "http://127.0.0.1:$floor_port" | sed -n 's/^RESULT //p'; }
-floor_tool --senders 8 --events 2000 --tag warm >/dev/null; floor_wrk 8 0 2s >/dev/null # JIT and pools, as the drain warmed Harness
+floor_wrk 8 0 2s >/dev/null # its Lua and the floor's insert warmed
 for round in $(seq 1 "$rounds"); do
   order=("${clients[@]}"); (( round % 2 == 0 )) && order=(32 8 1)
   for c in "${order[@]}"; do
     line=$(bench_tool ingest --senders "$c" --events "$ingest_events" --dup 0.2 --tag "i$round-$c" | tail -n 1)
     echo "ingest round=$round clients=$c system=harness $line" | tee -a "$results"
-    line=$(floor_tool --senders "$c" --events "$ingest_events" --dup 0.2 --tag "f$round-$c" | tail -n 1)
+    line=$(floor_tool ingest --senders "$c" --events "$ingest_events" --dup 0.2 --tag "f$round-$c" | tail -n 1)
     echo "ingest round=$round clients=$c system=floor $line" | tee -a "$results"
     wall=$(sed 's/.*wall_s=\([0-9.]*\).*/\1/' <<<"$line")
     line=$(floor_wrk "$c" "$round" "$(awk -v w="$wall" 'BEGIN { printf "%ds", w < 3 ? 3 : w + 0.5 }')")

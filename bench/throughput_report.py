@@ -33,9 +33,10 @@ drain = defaultdict(list)
 for r in rows:
     if r["kind"] == "drain":
         drain[r["system"]].append(r)
-rate = {"harness": "tasks_per_s", "hangfire": "jobs_per_s", "graphile": "jobs_per_s"}
-drain_median = {s: median(r.get(rate[s]) for r in drain[s]) for s in ["harness", "hangfire", "graphile"]}
-wall_median = {s: median(r.get("wall_s") for r in drain[s]) for s in ["harness", "hangfire", "graphile"]}
+systems = ["harness", "floor", "hangfire", "graphile"]
+rate = {"harness": "tasks_per_s", "floor": "tasks_per_s", "hangfire": "jobs_per_s", "graphile": "jobs_per_s"}
+drain_median = {s: median(r.get(rate[s]) for r in drain[s]) for s in systems}
+wall_median = {s: median(r.get("wall_s") for r in drain[s]) for s in systems}
 commits_per_task = median(r.get("commits_per_task") for r in drain["harness"])
 # Rows without a system are Harness's (results written before the floor was measured).
 ingest_all = {(s, c): [r for r in rows if r["kind"] == "ingest" and r.get("system", "harness") == s and int(r["clients"]) == c]
@@ -77,7 +78,7 @@ out += ["", "![Ceiling: tps by clients](images/bench-ceiling.png)", "",
         "No target: these are the reference rates for the drain and the ingest below.", ""]
 open(f"{a.work}/section-Ceiling.md", "w").write("\n".join(out))
 
-h, hf, gw = drain_median["harness"], drain_median["hangfire"], drain_median["graphile"]
+h, fl, hf, gw = drain_median["harness"], drain_median["floor"], drain_median["hangfire"], drain_median["graphile"]
 out = head("Drain", [
     f"{int(a.tasks):,} device tasks through `harness server`'s real HTTP path: {a.agents} simulated agents",
     "(`bench/Harness.Bench drain`) enroll, heartbeat their devices (1,000 devices in all, "
@@ -92,16 +93,25 @@ out = head("Drain", [
     "Hangfire: the storage lists every job succeeded; graphile-worker: its jobs table is empty). Commits per",
     "task: the Harness database's `pg_stat_database.xact_commit` delta over the drain (read-only",
     "statements outside a transaction count as commits too) divided by the tasks.",
+    "",
+    "The **HTTP floor** is `Harness.Bench floor-server` driven by the same load tool and agents: Harness's routes",
+    "and JSON contracts, each request one autocommitted statement (a pull claims its free slots with the",
+    "ceiling's `FOR UPDATE SKIP LOCKED`; a callback inserts its event_ids and marks the task done), and",
+    "nothing else: no authentication, validation, leases, attempts, runs or steps. It is the most any server of",
+    "this HTTP protocol could drain on this machine with these simulated agents, whatever it did behind it.",
 ])
 out += ["| system | jobs/s (median) | wall s (median) | rounds |", "|---|---|---|---|"]
-names = {"harness": "Harness (HTTP pull/lease/callback)", "hangfire": "Hangfire + Hangfire.PostgreSql", "graphile": "graphile-worker"}
-for s in ["harness", "hangfire", "graphile"]:
+names = {"harness": "Harness (HTTP pull/lease/callback)", "floor": "HTTP floor (same agents, one statement a request)",
+         "hangfire": "Hangfire + Hangfire.PostgreSql", "graphile": "graphile-worker"}
+for s in systems:
     out.append(f"| {names[s]} | {fmt(drain_median[s])} | {fmt(wall_median[s], 1)} | {len(drain[s])} |")
 out += ["", "![Drain: jobs/s by system](images/bench-drain.png)", "",
         "| target | measured | result |", "|---|---|---|",
         f"| Harness ≥ 10× Hangfire | {fmt(h / hf, 2)}× | {met(h >= 10 * hf)} |",
         f"| Harness ≥ 1× graphile-worker | {fmt(h / gw, 3)}× | {met(h >= gw)} |",
         f"| ≤ 3 database commits per task | {fmt(commits_per_task, 2)} | {met(commits_per_task <= 3)} |",
+        "",
+        f"The floor itself drains {fmt(fl / hf, 2)}× Hangfire and {fmt(fl / gw, 2)}× graphile-worker; Harness drains {fmt(h / fl, 2)}× the floor.",
         "",
         ]
 if int(a.tasks) < 50000 or int(a.hangfire_jobs) < 50000:
@@ -120,7 +130,7 @@ out += ["**Where Harness's time goes** (`bench/drain-profile.sh`: a 4,000-task d
         "waiting for its row (`run_counter_moves`); the lease",
         "sweeper, cancels and releases hold it exclusively. Next: fewer, cheaper statements per request.", "",
         f"Server RSS at the end of the run: {a.server_rss} MiB. Every round's raw line:", "", "```"]
-out += [" ".join(f"{k}={v}" for k, v in r.items() if k not in ("kind",)) for s in ["harness", "hangfire", "graphile"] for r in drain[s]]
+out += [" ".join(f"{k}={v}" for k, v in r.items() if k not in ("kind",)) for s in systems for r in drain[s]]
 out += ["```", ""]
 open(f"{a.work}/section-Drain.md", "w").write("\n".join(out))
 
@@ -162,8 +172,9 @@ with open(f"{a.work}/ceiling.dat", "w") as f:
     for i, c in enumerate(clients):
         f.write(f"{i} {c} {ceiling[('insert', c)]} {ceiling[('claim', c)]} {ingest_median[c]} {floor_median[('floor', c)]} {floor_median[('floor-wrk', c)]}\n")
 with open(f"{a.work}/drain.dat", "w") as f:
-    for i, s in enumerate(["harness", "hangfire", "graphile"]):
-        f.write(f'{i} "{names[s]}" {drain_median[s]}\n')
+    for i, s in enumerate(systems):
+        short = {"harness": "Harness", "floor": "HTTP floor", "hangfire": "Hangfire", "graphile": "graphile-worker"}
+        f.write(f'{i} "{short[s]}" {drain_median[s]}\n')
 open(f"{a.work}/ceiling.gp", "w").write(common + f"""set output "docs/images/bench-ceiling.png"
 set title "Ceiling: pgbench tps ({a.date})"
 set xlabel "clients"; set ylabel "tps"; set yrange [0:*]
@@ -177,7 +188,7 @@ plot "{a.work}/drain.dat" using 1:3:xtic(2) with boxes, "" using 1:3:(sprintf("%
 """)
 open(f"{a.work}/ingest.gp", "w").write(common + f"""set output "docs/images/bench-ingest.png"
 set title "Callback ingest (20% duplicates) vs insert ceiling ({a.date})"
-set xlabel "concurrent senders"; set ylabel "per second"; set logscale y
+set xlabel "concurrent senders"; set ylabel "per second"; set logscale y; set key below
 plot "{a.work}/ceiling.dat" using 1:3:xtic(2) with linespoints lw 2 title "ceiling: INSERT ... ON CONFLICT tps", \\
      "" using 1:(0.5*$3):xtic(2) with lines dt 2 title "target: 0.5 x ceiling", \\
      "" using 1:7:xtic(2) with linespoints lw 2 title "HTTP floor (parse + insert), wrk", \\

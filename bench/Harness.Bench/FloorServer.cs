@@ -1,26 +1,36 @@
 using Harness.Contracts;
 using Harness.Contracts.Dispatch;
+using Harness.Contracts.Runs;
+using Harness.Contracts.Workflows;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using NpgsqlTypes;
 
 /// <summary>
-/// The least an HTTP callback endpoint can do, for the "Callback ingest" floor: parse the batch with the
-/// contract's JSON, insert each event_id with <c>INSERT … ON CONFLICT DO NOTHING</c> (one autocommitted
-/// statement, as the ceiling's pgbench script) and answer how many were new. No authentication beyond the
-/// header's presence, no validation, no run or device state: what any HTTP ingest on this machine pays
-/// before doing its own work.
+/// The least an HTTP pull/callback server can do, for the floors of "Drain" and "Callback ingest": the same
+/// routes and contracts as Harness, each request one autocommitted statement. A pull claims up to its free
+/// slots of <see cref="Tasks"/> with <c>FOR UPDATE SKIP LOCKED</c> (the ceiling's claim); a callback inserts its
+/// event_ids with <c>INSERT … ON CONFLICT DO NOTHING</c> (the ceiling's insert) and, when it ends the task, marks
+/// it done in the same statement. No authentication beyond the header's presence, no validation, no leases,
+/// runs, attempts or steps: what any HTTP implementation of the protocol pays on this machine before doing its own work.
 /// </summary>
 internal static class FloorServer
 {
-    public const string Table = "bench_floor_events";
+    public const string Events = "bench_floor_events";
+    public const string Tasks = "bench_floor_tasks";
+    private static readonly WorkflowDefinition Workflow = new("floor", [new WorkflowStep("s1", StepTypes.Report)]);
 
     public static async Task<int> RunAsync(Options options)
     {
         await using var pg = NpgsqlDataSource.Create(options.Get("pg"));
-        await using (var create = pg.CreateCommand($"CREATE TABLE IF NOT EXISTS {Table} (event_id text PRIMARY KEY, received_at timestamptz NOT NULL DEFAULT now())"))
+        await using (var create = pg.CreateCommand(
+            $"CREATE TABLE IF NOT EXISTS {Events} (event_id text PRIMARY KEY, received_at timestamptz NOT NULL DEFAULT now());" +
+            $"CREATE TABLE IF NOT EXISTS {Tasks} (id bigserial PRIMARY KEY, run_id uuid NOT NULL, device_id text NOT NULL, status text NOT NULL DEFAULT 'queued'," +
+            $" updated_at timestamptz NOT NULL DEFAULT now(), UNIQUE (run_id, device_id));" +
+            $"CREATE INDEX IF NOT EXISTS {Tasks}_queued ON {Tasks} (id) WHERE status = 'queued'"))
         {
             await create.ExecuteNonQueryAsync();
         }
@@ -28,23 +38,56 @@ internal static class FloorServer
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls(options.Get("url"));
         var app = builder.Build();
+        app.MapPost(Routes.NodesPull, async (HttpContext context) =>
+        {
+            if (!context.Request.Headers.ContainsKey("Authorization"))
+            {
+                return Results.Unauthorized();
+            }
+            var pull = await context.Request.ReadFromJsonAsync(HarnessJsonContext.Default.PullRequest, context.RequestAborted);
+            await using var claim = pg.CreateCommand(
+                $"WITH c AS (SELECT id FROM {Tasks} WHERE status = 'queued' ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) " +
+                $"UPDATE {Tasks} t SET status = 'leased', updated_at = now() FROM c WHERE t.id = c.id RETURNING t.run_id, t.device_id");
+            claim.Parameters.Add(new NpgsqlParameter { Value = Math.Max(0, pull?.FreeSlots ?? 1) });
+            var now = DateTimeOffset.UtcNow;
+            var tasks = new List<DeviceTask>();
+            await using (var reader = await claim.ExecuteReaderAsync(context.RequestAborted))
+            {
+                while (await reader.ReadAsync(context.RequestAborted))
+                {
+                    tasks.Add(new DeviceTask(reader.GetGuid(0), reader.GetString(1), null, null, 1, now.AddSeconds(60), 1, "floor", Workflow, 90_000, 30_000, now.AddHours(1)));
+                }
+            }
+            if (tasks.Count == 0)
+            {
+                await Task.Delay(50, context.RequestAborted); // nothing queued: a short wait stands in for the long poll
+            }
+            return Results.Json(new PullResponse(tasks, [], [], 60, now), HarnessJsonContext.Default.PullResponse);
+        });
         app.MapPost(Routes.NodesCallback, async (HttpContext context) =>
         {
             if (!context.Request.Headers.ContainsKey("Authorization"))
             {
                 return Results.Unauthorized();
             }
-            var batch = await context.Request.ReadFromJsonAsync(HarnessJsonContext.Default.CallbackBatch, context.RequestAborted);
-            var results = new List<CallbackResult>();
-            foreach (var e in batch?.Events ?? [])
+            var events = (await context.Request.ReadFromJsonAsync(HarnessJsonContext.Default.CallbackBatch, context.RequestAborted))?.Events ?? [];
+            var ends = events.FirstOrDefault(e => e.Type == CallbackTypes.DeviceStatus && DeviceRunStatus.IsTerminal(e.Status ?? ""));
+            await using var insert = pg.CreateCommand(
+                $"WITH done AS (UPDATE {Tasks} SET status = 'done', updated_at = now() WHERE run_id = $2 AND device_id = $3) " +
+                $"INSERT INTO {Events} (event_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING event_id");
+            insert.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.EventId!).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter { Value = (object?)ends?.RunId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+            insert.Parameters.Add(new NpgsqlParameter { Value = (object?)ends?.DeviceId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            var fresh = new HashSet<string>();
+            await using (var reader = await insert.ExecuteReaderAsync(context.RequestAborted))
             {
-                await using var insert = pg.CreateCommand($"INSERT INTO {Table} (event_id) VALUES ($1) ON CONFLICT DO NOTHING");
-                insert.Parameters.Add(new NpgsqlParameter { Value = e.EventId });
-                var added = await insert.ExecuteNonQueryAsync(context.RequestAborted) == 1;
-                results.Add(new CallbackResult(e.EventId!, added ? "accepted" : "duplicate"));
+                while (await reader.ReadAsync(context.RequestAborted))
+                {
+                    fresh.Add(reader.GetString(0));
+                }
             }
-            var accepted = results.Count(r => r.Outcome == "accepted");
-            return Results.Json(new CallbackResponse(accepted, results.Count - accepted, 0, results), HarnessJsonContext.Default.CallbackResponse);
+            var results = events.Select(e => new CallbackResult(e.EventId!, fresh.Contains(e.EventId!) ? "accepted" : "duplicate")).ToList();
+            return Results.Json(new CallbackResponse(fresh.Count, results.Count - fresh.Count, 0, results), HarnessJsonContext.Default.CallbackResponse);
         });
         Console.Error.WriteLine($"floor server listening on {options.Get("url")}");
         await app.RunAsync();

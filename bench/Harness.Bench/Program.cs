@@ -10,9 +10,10 @@ using Npgsql;
 
 // Load tool for bench/throughput.sh. Two modes, each printing one "key=value" result line:
 //   drain  — TASKS device tasks through the real pull/lease/callback path by AGENTS simulated agents;
+//            with --floor yes, through floor-server's pull and callback instead;
 //   ingest — unbatched callbacks with a share of duplicate event_ids from SENDERS concurrent senders;
 //            with --floor yes, to floor-server instead of Harness (no enrolment, run or lease);
-//   floor-server — the least an HTTP callback endpoint can do (FloorServer.cs), at --url.
+//   floor-server — the least an HTTP pull/callback server can do (FloorServer.cs), at --url.
 var options = Options.Parse(args);
 if (options.Mode == "floor-server")
 {
@@ -60,17 +61,32 @@ internal sealed class Bench(HttpClient http, Options options)
             throw new ArgumentException($"--tasks {tasks} must be a multiple of --devices {devices}");
         }
         var runs = tasks / devices;
-        var agents = await EnrollAsync(agentCount, devices);
-        var admin = new HarnessApiClient(http, options.Get("admin"));
-        var workflow = await admin.PushWorkflowAsync(OneStep($"bench-drain-{_tag}"));
-        for (var r = 0; r < runs; r++)
+        await using var pg = NpgsqlDataSource.Create(options.Get("pg"));
+        List<AgentWithId> agents;
+        if (options.Get("floor", "no") == "yes")
         {
-            await admin.CreateRunAsync(new CreateRunRequest(
-                WorkflowId: workflow.WorkflowId, Target: new RunTarget(NodeIds: agents.Select(a => a.NodeId).ToList()), Concurrency: devices));
+            // floor-server keeps no agents or runs: its queue gets the same (run, device) tasks directly.
+            agents = Enumerable.Range(0, agentCount).Select(a => new AgentWithId(Guid.NewGuid(), $"BENCH-floor-{a:D2}", $"floor-key-{_tag}-{a}-0123456789abcdef")).ToList();
+            await using var seed = pg.CreateCommand(
+                $"INSERT INTO {FloorServer.Tasks} (run_id, device_id) SELECT r.id, 'BENCH-{_tag}-dev' || lpad(d::text, 4, '0') " +
+                "FROM (SELECT gen_random_uuid() AS id, n FROM generate_series(1, $1) n) r CROSS JOIN generate_series(0, $2 - 1) d ORDER BY r.n, d");
+            seed.Parameters.Add(new NpgsqlParameter { Value = runs });
+            seed.Parameters.Add(new NpgsqlParameter { Value = devices });
+            await seed.ExecuteNonQueryAsync();
+        }
+        else
+        {
+            agents = await EnrollAsync(agentCount, devices);
+            var admin = new HarnessApiClient(http, options.Get("admin"));
+            var workflow = await admin.PushWorkflowAsync(OneStep($"bench-drain-{_tag}"));
+            for (var r = 0; r < runs; r++)
+            {
+                await admin.CreateRunAsync(new CreateRunRequest(
+                    WorkflowId: workflow.WorkflowId, Target: new RunTarget(NodeIds: agents.Select(a => a.NodeId).ToList()), Concurrency: devices));
+            }
         }
         Console.Error.WriteLine($"drain: {agents.Count} agents, {devices} devices, {runs} runs queued; draining with {slots} slots per agent");
 
-        await using var pg = NpgsqlDataSource.Create(options.Get("pg"));
         var commitsBefore = await CommitsAsync(pg);
         var done = 0;
         var requests = 0L;
@@ -203,7 +219,7 @@ internal sealed class Bench(HttpClient http, Options options)
         var seconds = clock.Elapsed.TotalSeconds;
         await using var pg = NpgsqlDataSource.Create(options.Get("pg"));
         await using var query = floor
-            ? pg.CreateCommand($"SELECT count(*), count(DISTINCT event_id) FROM {FloorServer.Table} WHERE event_id LIKE 'ing-' || $1 || '-%'")
+            ? pg.CreateCommand($"SELECT count(*), count(DISTINCT event_id) FROM {FloorServer.Events} WHERE event_id LIKE 'ing-' || $1 || '-%'")
             : pg.CreateCommand("SELECT count(*), count(DISTINCT event_id) FROM callback_events WHERE agent_id = $1");
         query.Parameters.Add(floor ? new NpgsqlParameter { Value = _tag } : new NpgsqlParameter { Value = agent.Id });
         await using var reader = await query.ExecuteReaderAsync();
