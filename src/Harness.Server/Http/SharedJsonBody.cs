@@ -33,7 +33,10 @@ public sealed class SharedJsonBody
 
     public Task<byte[]> GzipAsync() => Once(ref _gzip, Compress);
 
-    /// <summary>The form in <paramref name="slot"/>: made here, on the caller's thread, if no one made it or is making it.</summary>
+    /// <summary>
+    /// The form in <paramref name="slot"/>: made here, on the caller's thread, if no one made it or is making it.
+    /// A form that failed fails its callers of the moment and is forgotten: the next caller makes it again.
+    /// </summary>
     private static Task<byte[]> Once(ref Task<byte[]>? slot, Func<byte[]> make)
     {
         if (Volatile.Read(ref slot) is { } made)
@@ -46,6 +49,10 @@ public sealed class SharedJsonBody
             return other;
         }
         making.RunSynchronously();
+        if (!making.IsCompletedSuccessfully)
+        {
+            Interlocked.CompareExchange(ref slot, null, making);
+        }
         return making;
     }
 

@@ -42,6 +42,21 @@ public sealed class SharedJsonBodyTests
     }
 
     [Fact]
+    public async Task Form_ThatFailed_IsMadeAgainForTheNextCaller()
+    {
+        var calls = 0;
+        var body = SharedJsonBody.Of(() => ++calls == 1 ? throw new InvalidOperationException("the snapshot was not ready") : Fleet,
+            HarnessJsonContext.Default.IReadOnlyListDeviceView);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(body.JsonAsync);
+        var json = await body.JsonAsync();
+
+        Assert.Equal(JsonSerializer.SerializeToUtf8Bytes(Fleet, HarnessJsonContext.Default.IReadOnlyListDeviceView), json);
+        Assert.Same(json, await body.JsonAsync());
+        Assert.Equal(2, calls);
+    }
+
+    [Fact]
     public async Task MakeLike_MakesOnlyTheFormsThePredecessorWasAskedFor()
     {
         var expected = JsonSerializer.SerializeToUtf8Bytes(Fleet, HarnessJsonContext.Default.IReadOnlyListDeviceView);
