@@ -119,16 +119,15 @@ if int(a.tasks) < 50000 or int(a.hangfire_jobs) < 50000:
             f"{int(a.hangfire_jobs):,} Hangfire jobs per round. At the rates above, 50,000 Harness tasks take about {50000 / h / 60:.0f} min per",
             f"round on this machine and 50,000 Hangfire jobs about {50000 / hf / 60:.0f} min (it enqueues at roughly its drain rate); jobs/s is a steady-state rate",
             "(first pickup to last completion), so the comparison holds, but the full-size run is still to be recorded.", ""]
-out += ["**Where Harness's time goes** (`bench/drain-profile.sh`: a 4,000-task drain of this shape with",
-        "pg_stat_statements and the CPU seconds of each process; figures in [Drain profile](#drain-profile)):",
-        "the machine is nearly saturated (server about 1.2 cores, PostgreSQL under half of one, the load tool the rest),",
-        "so the server's CPU per task (2–2.5 ms warm; a cold server also compiles) bounds the rate; no",
-        "statement waits for a lock. Claims and callbacks hold the dispatch lock (`HarnessLock.Dispatch`) shared",
-        "(one claim per agent at a time, and per run of bounded concurrency), lock only the device-state rows",
-        "they change (a callback in the same statement as the shared lock, sent with its events' insert and its",
-        "steps' read in one round trip), and move their run's counters without",
-        "waiting for its row (`run_counter_moves`); the lease",
-        "sweeper, cancels and releases hold it exclusively. Next: fewer, cheaper statements per request.", "",
+out += ["**Where Harness's time goes** (`bench/drain-profile.sh`: this drain with pg_stat_statements and the CPU",
+        "seconds of each process; figures in [Drain profile](#drain-profile)): the machine is saturated and the server",
+        "takes most of it, in CPU per task spread thinly over the framework (EF Core's query and save pipelines,",
+        "Npgsql, ASP.NET Core, the garbage collector); no statement waits for a lock. Claims and callbacks hold the",
+        "dispatch lock (`HarnessLock.Dispatch`) shared (one claim per agent at a time, and per run of bounded",
+        "concurrency), lock only the device-state rows they change (a callback in the same statement as the shared",
+        "lock, sent with its events' insert and its steps' read in one round trip), and move their run's counters",
+        "without waiting for its row (`run_counter_moves`); the lease sweeper, cancels and releases hold it",
+        "exclusively. The floor row above is what is left once all of that is gone.", "",
         f"Server RSS at the end of the run: {a.server_rss} MiB. Every round's raw line:", "", "```"]
 out += [" ".join(f"{k}={v}" for k, v in r.items() if k not in ("kind",)) for s in systems for r in drain[s]]
 out += ["```", ""]
