@@ -8,7 +8,7 @@ using Harness.Contracts.Runs;
 using Harness.Contracts.Workflows;
 using Npgsql;
 
-// Load tool for bench/throughput.sh. Two modes, each printing one "key=value" result line:
+// Load tool for bench/throughput.sh. Its modes (the first two print one "key=value" result line):
 //   drain  — TASKS device tasks through the real pull/lease/callback path by AGENTS simulated agents;
 //            with --floor yes, through floor-server's pull and callback instead;
 //   ingest — unbatched callbacks with a share of duplicate event_ids from SENDERS concurrent senders;
