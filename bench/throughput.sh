@@ -121,7 +121,7 @@ for round in $(seq 1 "$rounds"); do
     line=$(floor_tool ingest --senders "$c" --events "$ingest_events" --dup 0.2 --tag "f$round-$c" | tail -n 1)
     echo "ingest round=$round clients=$c system=floor $line" | tee -a "$results"
     wall=$(sed 's/.*wall_s=\([0-9.]*\).*/\1/' <<<"$line")
-    line=$(floor_wrk "$c" "$round" "$(awk -v w="$wall" 'BEGIN { printf "%ds", w < 3 ? 3 : w + 0.5 }')")
+    line=$(floor_wrk "$c" "$round" "$(awk -v w="$wall" 'BEGIN { printf "%ds", w < 5 ? 5 : w + 0.5 }')")
     echo "ingest round=$round clients=$c system=floor-wrk $line" | tee -a "$results"
   done
 done

@@ -72,12 +72,22 @@ internal static class FloorServer
             }
             var events = (await context.Request.ReadFromJsonAsync(HarnessJsonContext.Default.CallbackBatch, context.RequestAborted))?.Events ?? [];
             var ends = events.FirstOrDefault(e => e.Type == CallbackTypes.DeviceStatus && DeviceRunStatus.IsTerminal(e.Status ?? ""));
-            await using var insert = pg.CreateCommand(
-                $"WITH done AS (UPDATE {Tasks} SET status = 'done', updated_at = now() WHERE run_id = $2 AND device_id = $3) " +
-                $"INSERT INTO {Events} (event_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING event_id");
-            insert.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.EventId!).ToArray() });
-            insert.Parameters.Add(new NpgsqlParameter { Value = (object?)ends?.RunId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
-            insert.Parameters.Add(new NpgsqlParameter { Value = (object?)ends?.DeviceId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            // The cheapest statement for the shape: the ceiling's single-row insert for one event that ends nothing.
+            await using var insert = ends is null && events.Count == 1
+                ? pg.CreateCommand($"INSERT INTO {Events} (event_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING event_id")
+                : pg.CreateCommand(
+                    $"WITH done AS (UPDATE {Tasks} SET status = 'done', updated_at = now() WHERE run_id = $2 AND device_id = $3) " +
+                    $"INSERT INTO {Events} (event_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING event_id");
+            if (ends is null && events.Count == 1)
+            {
+                insert.Parameters.Add(new NpgsqlParameter { Value = events[0].EventId! });
+            }
+            else
+            {
+                insert.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.EventId!).ToArray() });
+                insert.Parameters.Add(new NpgsqlParameter { Value = (object?)ends?.RunId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+                insert.Parameters.Add(new NpgsqlParameter { Value = (object?)ends?.DeviceId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            }
             var fresh = new HashSet<string>();
             await using (var reader = await insert.ExecuteReaderAsync(context.RequestAborted))
             {
