@@ -97,8 +97,8 @@ out = head("Drain", [
     "The **HTTP floor** is `Harness.Bench floor-server` driven by the same load tool and agents: Harness's routes",
     "and JSON contracts, each request one autocommitted statement (a pull claims its free slots with the",
     "ceiling's `FOR UPDATE SKIP LOCKED`; a callback inserts its event_ids and marks the task done), and",
-    "nothing else: no authentication, validation, leases, attempts, runs or steps. It is the most any server of",
-    "this HTTP protocol could drain on this machine with these simulated agents, whatever it did behind it.",
+    "nothing else: no authentication, validation, leases, attempts, runs or steps. It is the most a server of",
+    "this HTTP protocol that commits each request on its own could drain here with these simulated agents.",
 ])
 out += ["| system | jobs/s (median) | wall s (median) | rounds |", "|---|---|---|---|"]
 names = {"harness": "Harness (HTTP pull/lease/callback)", "floor": "HTTP floor (same agents, one statement a request)",
@@ -144,7 +144,7 @@ out = head("Callback ingest", [
     "same callback with the contract's JSON and runs one autocommitted `INSERT … ON CONFLICT DO NOTHING` of its",
     "event_id, and nothing else (no authentication, validation, run or device state). It is driven by the same",
     "load tool, and by wrk (`bench/ingest-floor.lua`, a C client as pgbench is) for as long as the load tool's",
-    "floor run took. The floor is the most an HTTP ingest on this machine could reach, whatever it did behind it.",
+    "floor run took. The floor is the most an HTTP ingest that commits each callback on its own could reach here.",
 ])
 out += ["| senders | Harness callbacks/s (median) | floor, load tool | floor, wrk | ceiling insert tps | Harness ÷ ceiling | target ≥ 0.5× | floor (wrk) ÷ ceiling | Harness ÷ floor (load tool) | one row per event_id |",
         "|---|---|---|---|---|---|---|---|---|---|"]
