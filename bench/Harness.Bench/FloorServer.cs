@@ -73,12 +73,13 @@ internal static class FloorServer
             var events = (await context.Request.ReadFromJsonAsync(HarnessJsonContext.Default.CallbackBatch, context.RequestAborted))?.Events ?? [];
             var ends = events.FirstOrDefault(e => e.Type == CallbackTypes.DeviceStatus && DeviceRunStatus.IsTerminal(e.Status ?? ""));
             // The cheapest statement for the shape: the ceiling's single-row insert for one event that ends nothing.
-            await using var insert = ends is null && events.Count == 1
+            var single = ends is null && events.Count == 1;
+            await using var insert = single
                 ? pg.CreateCommand($"INSERT INTO {Events} (event_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING event_id")
                 : pg.CreateCommand(
                     $"WITH done AS (UPDATE {Tasks} SET status = 'done', updated_at = now() WHERE run_id = $2 AND device_id = $3) " +
                     $"INSERT INTO {Events} (event_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING event_id");
-            if (ends is null && events.Count == 1)
+            if (single)
             {
                 insert.Parameters.Add(new NpgsqlParameter { Value = events[0].EventId! });
             }
