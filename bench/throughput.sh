@@ -7,12 +7,13 @@
 #    simulated agents (bench/Harness.Bench), against Hangfire on Hangfire.PostgreSql
 #    (bench/peers/hangfire) and graphile-worker (bench/peers/graphile-worker), TASKS no-op jobs
 #    each with 32 workers, and against the HTTP floor (`Harness.Bench floor-server`: the same routes,
-#    each request one statement) driven by the same load tool; the order rotates every round; database
+#    each request one statement) and its grouped form (--group yes: the requests waiting at once share one
+#    statement, a group commit), driven by the same load tool; the order rotates every round; database
 #    commits per Harness task from pg_stat_database.xact_commit;
 #  - Callback ingest: unbatched callbacks with 20% duplicate event_ids at 1, 8 and 32 concurrent
 #    senders, against the ceiling's insert rate; then exactly one row per event_id is checked in SQL.
 #    Beside it the HTTP floor, which only parses each callback and inserts its event_id, driven by the
-#    same load tool and by wrk (bench/ingest-floor.lua).
+#    same load tool and by wrk (bench/ingest-floor.lua), per request and grouped.
 # Writes the sections "Ceiling", "Drain" and "Callback ingest" of docs/benchmarks.md and the plots
 # docs/images/bench-{ceiling,drain,ingest}.png. Medians of ROUNDS rounds.
 # Usage: bench/throughput.sh          (full: TASKS=50000 ROUNDS=3)
@@ -88,21 +89,30 @@ floor_port=$(free_port)
 dotnet "$work/bench/Harness.Bench.dll" floor-server --url "http://127.0.0.1:$floor_port" --pg "$(conn bench_floor)" >"$work/floor.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 60); do curl -s -o /dev/null "http://127.0.0.1:$floor_port/" && break; sleep 0.5; done
+# The grouped floor (--group yes): the same, but the requests waiting at once share one statement (a group commit).
+psql -c "CREATE DATABASE bench_floor_group"
+group_port=$(free_port)
+dotnet "$work/bench/Harness.Bench.dll" floor-server --group yes --url "http://127.0.0.1:$group_port" --pg "$(conn bench_floor_group)" >"$work/floor-group.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 60); do curl -s -o /dev/null "http://127.0.0.1:$group_port/" && break; sleep 0.5; done
 floor_tool() { dotnet "$work/bench/Harness.Bench.dll" "$1" --floor yes --url "http://127.0.0.1:$floor_port" --pg "$(conn bench_floor)" "${@:2}"; }
+group_tool() { dotnet "$work/bench/Harness.Bench.dll" "$1" --floor yes --url "http://127.0.0.1:$group_port" --pg "$(conn bench_floor_group)" "${@:2}"; }
 floor_tool drain --agents "$agents" --tasks 2000 --slots "$slots" --tag warm >/dev/null # JIT and pools, as enrolment warms Harness
+group_tool drain --agents "$agents" --tasks 2000 --slots "$slots" --tag warm >/dev/null
 bench_tool() { dotnet "$work/bench/Harness.Bench.dll" "$@" --url "http://127.0.0.1:$port" --admin "$admin" --secret "$secret" --pg "$(conn harness_drain)"; }
 run_harness() { bench_tool drain --agents "$agents" --tasks "$tasks" --slots "$slots" --tag "d$1"; }
 run_floor() { floor_tool drain --agents "$agents" --tasks "$tasks" --slots "$slots" --tag "d$1"; }
+run_floor_group() { group_tool drain --agents "$agents" --tasks "$tasks" --slots "$slots" --tag "d$1"; }
 run_hangfire() { psql -c "CREATE DATABASE bench_hangfire_$1"; dotnet "$work/hangfire/HangfirePeer.dll" "$(conn "bench_hangfire_$1")" "$hangfire_jobs" "$workers"; }
 run_graphile() {
   psql -c "CREATE DATABASE bench_graphile_$1"
   node bench/peers/graphile-worker/drain.js "postgres://postgres@127.0.0.1:$pg_port/bench_graphile_$1" "$tasks" "$workers"
 }
-systems=(harness floor hangfire graphile)
+systems=(harness floor floor-group hangfire graphile)
 for round in $(seq 1 "$rounds"); do
-  for i in 0 1 2 3; do
-    system=${systems[$(( (i + round - 1) % 4 ))]}
-    line=$("run_$system" "$round" | tail -n 1)
+  for i in 0 1 2 3 4; do
+    system=${systems[$(( (i + round - 1) % 5 ))]}
+    line=$("run_${system//-/_}" "$round" | tail -n 1)
     echo "drain round=$round system=$system $line" | tee -a "$results"
   done
 done
@@ -111,8 +121,9 @@ echo "==> Callback ingest: $ingest_events callbacks (20% duplicate event_ids) at
 echo "    to Harness and to the HTTP floor (Harness.Bench floor-server: parse, one insert; driven by the load tool and by wrk)"
 server_rss=$(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$server_pid/status")
 # wrk sends for as long as the load tool's floor run took at that concurrency, so both floors see similar counts.
-floor_wrk() { FLOOR_TAG="w$2-$1" wrk -t "$(( $1 < 2 ? 1 : 2 ))" -c "$1" -d "$3" -s bench/ingest-floor.lua "http://127.0.0.1:$floor_port" | sed -n 's/^RESULT //p'; }
+floor_wrk() { FLOOR_TAG="w$2-$1" wrk -t "$(( $1 < 2 ? 1 : 2 ))" -c "$1" -d "$3" -s bench/ingest-floor.lua "http://127.0.0.1:${4:-$floor_port}" | sed -n 's/^RESULT //p'; }
 floor_wrk 8 0 2s >/dev/null # its Lua and the floor's insert warmed
+floor_wrk 8 0 2s "$group_port" >/dev/null
 for round in $(seq 1 "$rounds"); do
   order=("${clients[@]}"); (( round % 2 == 0 )) && order=(32 8 1)
   for c in "${order[@]}"; do
@@ -123,6 +134,10 @@ for round in $(seq 1 "$rounds"); do
     wall=$(sed 's/.*wall_s=\([0-9.]*\).*/\1/' <<<"$line")
     line=$(floor_wrk "$c" "$round" "$(awk -v w="$wall" 'BEGIN { printf "%ds", w < 5 ? 5 : w + 0.5 }')")
     echo "ingest round=$round clients=$c system=floor-wrk $line" | tee -a "$results"
+    line=$(group_tool ingest --senders "$c" --events "$ingest_events" --dup 0.2 --tag "g$round-$c" | tail -n 1)
+    echo "ingest round=$round clients=$c system=floor-group $line" | tee -a "$results"
+    line=$(floor_wrk "$c" "g$round" "$(awk -v w="$wall" 'BEGIN { printf "%ds", w < 5 ? 5 : w + 0.5 }')" "$group_port")
+    echo "ingest round=$round clients=$c system=floor-group-wrk $line" | tee -a "$results"
   done
 done
 

@@ -33,17 +33,18 @@ drain = defaultdict(list)
 for r in rows:
     if r["kind"] == "drain":
         drain[r["system"]].append(r)
-systems = ["harness", "floor", "hangfire", "graphile"]
-rate = {"harness": "tasks_per_s", "floor": "tasks_per_s", "hangfire": "jobs_per_s", "graphile": "jobs_per_s"}
+systems = ["harness", "floor", "floor-group", "hangfire", "graphile"]
+rate = {"harness": "tasks_per_s", "floor": "tasks_per_s", "floor-group": "tasks_per_s", "hangfire": "jobs_per_s", "graphile": "jobs_per_s"}
+floors = ["floor", "floor-wrk", "floor-group", "floor-group-wrk"]
 drain_median = {s: median(r.get(rate[s]) for r in drain[s]) for s in systems}
 wall_median = {s: median(r.get("wall_s") for r in drain[s]) for s in systems}
 commits_per_task = median(r.get("commits_per_task") for r in drain["harness"])
 # Rows without a system are Harness's (results written before the floor was measured).
 ingest_all = {(s, c): [r for r in rows if r["kind"] == "ingest" and r.get("system", "harness") == s and int(r["clients"]) == c]
-              for s in ["harness", "floor", "floor-wrk"] for c in clients}
+              for s in ["harness", *floors] for c in clients}
 ingest = {c: ingest_all[("harness", c)] for c in clients}
 ingest_median = {c: median(r.get("events_per_s") for r in ingest[c]) for c in clients}
-floor_median = {(s, c): median(r.get("events_per_s") for r in ingest_all[(s, c)]) for s in ["floor", "floor-wrk"] for c in clients}
+floor_median = {(s, c): median(r.get("events_per_s") for r in ingest_all[(s, c)]) for s in floors for c in clients}
 exact = all(r.get("exactly_once") == "yes" for c in clients for r in ingest[c]) and all(ingest[c] for c in clients)
 rounds = int(a.rounds)
 
@@ -78,7 +79,7 @@ out += ["", "![Ceiling: tps by clients](images/bench-ceiling.png)", "",
         "No target: these are the reference rates for the drain and the ingest below.", ""]
 open(f"{a.work}/section-Ceiling.md", "w").write("\n".join(out))
 
-h, fl, hf, gw = drain_median["harness"], drain_median["floor"], drain_median["hangfire"], drain_median["graphile"]
+h, fl, fg, hf, gw = (drain_median[s] for s in systems)
 out = head("Drain", [
     f"{int(a.tasks):,} device tasks through `harness server`'s real HTTP path: {a.agents} simulated agents",
     "(`bench/Harness.Bench drain`) enroll, heartbeat their devices (1,000 devices in all, "
@@ -99,9 +100,13 @@ out = head("Drain", [
     "ceiling's `FOR UPDATE SKIP LOCKED`; a callback inserts its event_ids and marks the task done), and",
     "nothing else: no authentication, validation, leases, attempts, runs or steps. It is the most a server of",
     "this HTTP protocol that commits each request on its own could drain here with these simulated agents.",
+    "The **grouped floor** (`floor-server --group yes`) is the same server with a group commit: the pulls waiting",
+    "at once share one claim statement (dealt out in arrival order), and so do the callbacks (one insert of all",
+    "their event_ids and one update of the tasks they end); each request is answered when its group's statement returns.",
 ])
 out += ["| system | jobs/s (median) | wall s (median) | rounds |", "|---|---|---|---|"]
 names = {"harness": "Harness (HTTP pull/lease/callback)", "floor": "HTTP floor (same agents, one statement a request)",
+         "floor-group": "HTTP floor, grouped (same agents, one statement a group of requests)",
          "hangfire": "Hangfire + Hangfire.PostgreSql", "graphile": "graphile-worker"}
 for s in systems:
     out.append(f"| {names[s]} | {fmt(drain_median[s])} | {fmt(wall_median[s], 1)} | {len(drain[s])} |")
@@ -112,6 +117,7 @@ out += ["", "![Drain: jobs/s by system](images/bench-drain.png)", "",
         f"| ≤ 3 database commits per task | {fmt(commits_per_task, 2)} | {met(commits_per_task <= 3)} |",
         "",
         f"The floor itself drains {fmt(fl / hf, 2)}× Hangfire and {fmt(fl / gw, 2)}× graphile-worker; Harness drains {fmt(h / fl, 2)}× the floor.",
+        f"The grouped floor drains {fmt(fg / hf, 2)}× Hangfire and {fmt(fg / gw, 2)}× graphile-worker, {fmt(fg / fl, 2)}× the floor per request.",
         "",
         ]
 if int(a.tasks) < 50000 or int(a.hangfire_jobs) < 50000:
@@ -145,16 +151,18 @@ out = head("Callback ingest", [
     "event_id, and nothing else (no authentication, validation, run or device state). It is driven by the same",
     "load tool, and by wrk (`bench/ingest-floor.lua`, a C client as pgbench is) for as long as the load tool's",
     "floor run took. The floor is the most an HTTP ingest that commits each callback on its own could reach here.",
+    "The **grouped floor** (`floor-server --group yes`) inserts the event_ids of all the callbacks waiting at once",
+    "in one statement (a group commit), and answers each when it returns; driven the same two ways.",
 ])
-out += ["| senders | Harness callbacks/s (median) | floor, load tool | floor, wrk | ceiling insert tps | Harness ÷ ceiling | target ≥ 0.5× | floor (wrk) ÷ ceiling | Harness ÷ floor (load tool) | one row per event_id |",
-        "|---|---|---|---|---|---|---|---|---|---|"]
+out += ["| senders | Harness callbacks/s (median) | floor, load tool | floor, wrk | grouped floor, load tool | grouped floor, wrk | ceiling insert tps | Harness ÷ ceiling | target ≥ 0.5× | floor (wrk) ÷ ceiling | grouped floor (wrk) ÷ ceiling | Harness ÷ floor (load tool) | one row per event_id |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
 for c in clients:
     top = ceiling[("insert", c)]
     ratio = ingest_median[c] / top
     ok = all(r.get("exactly_once") == "yes" for r in ingest[c]) and ingest[c]
-    floor, floor_wrk = floor_median[("floor", c)], floor_median[("floor-wrk", c)]
-    out.append(f"| {c} | {fmt(ingest_median[c])} | {fmt(floor)} | {fmt(floor_wrk)} | {fmt(top)} | {fmt(ratio, 3)}× | {met(ratio >= 0.5)}"
-               f" | {fmt(floor_wrk / top, 2)}× | {fmt(ingest_median[c] / floor, 2)}× | {'yes' if ok else 'no'} |")
+    floor, floor_wrk, group, group_wrk = (floor_median[(s, c)] for s in floors)
+    out.append(f"| {c} | {fmt(ingest_median[c])} | {fmt(floor)} | {fmt(floor_wrk)} | {fmt(group)} | {fmt(group_wrk)} | {fmt(top)} | {fmt(ratio, 3)}× | {met(ratio >= 0.5)}"
+               f" | {fmt(floor_wrk / top, 2)}× | {fmt(group_wrk / top, 2)}× | {fmt(ingest_median[c] / floor, 2)}× | {'yes' if ok else 'no'} |")
 out += ["", "![Callback ingest against the insert ceiling](images/bench-ingest.png)", "",
         f"Exactly one row per event_id in every round: {'yes' if exact else 'no'}. Duplicates are answered `duplicate` and",
         "change nothing. Callbacks hold the dispatch lock shared and lock only the device-state rows they change (a step",
@@ -162,17 +170,17 @@ out += ["", "![Callback ingest against the insert ceiling](images/bench-ingest.p
         "request, the agent's authentication, and a transaction of three round trips per callback (one batch of the",
         "shared lock with the device states it locks, the events' insert, which skips the ids already stored, and the",
         "steps' read; the save; the commit), on the 2 cores the server shares with PostgreSQL and the load tool.", "", "```"]
-out += [" ".join(f"{k}={v}" for k, v in r.items() if k != "kind") for s in ["harness", "floor", "floor-wrk"] for c in clients for r in ingest_all[(s, c)]]
+out += [" ".join(f"{k}={v}" for k, v in r.items() if k != "kind") for s in ["harness", *floors] for c in clients for r in ingest_all[(s, c)]]
 out += ["```", ""]
 open(f"{a.work}/section-Callback-ingest.md", "w").write("\n".join(out))
 
 common = 'set terminal png size 800,450 font ",11"\nset grid ytics\nset key top left\n'
 with open(f"{a.work}/ceiling.dat", "w") as f:
     for i, c in enumerate(clients):
-        f.write(f"{i} {c} {ceiling[('insert', c)]} {ceiling[('claim', c)]} {ingest_median[c]} {floor_median[('floor', c)]} {floor_median[('floor-wrk', c)]}\n")
+        f.write(f"{i} {c} {ceiling[('insert', c)]} {ceiling[('claim', c)]} {ingest_median[c]} {' '.join(str(floor_median[(s, c)]) for s in floors)}\n")
 with open(f"{a.work}/drain.dat", "w") as f:
     for i, s in enumerate(systems):
-        short = {"harness": "Harness", "floor": "HTTP floor", "hangfire": "Hangfire", "graphile": "graphile-worker"}
+        short = {"harness": "Harness", "floor": "HTTP floor", "floor-group": "floor, grouped", "hangfire": "Hangfire", "graphile": "graphile-worker"}
         f.write(f'{i} "{short[s]}" {drain_median[s]}\n')
 open(f"{a.work}/ceiling.gp", "w").write(common + f"""set output "docs/images/bench-ceiling.png"
 set title "Ceiling: pgbench tps ({a.date})"
@@ -192,5 +200,7 @@ plot "{a.work}/ceiling.dat" using 1:3:xtic(2) with linespoints lw 2 title "ceili
      "" using 1:(0.5*$3):xtic(2) with lines dt 2 title "target: 0.5 x ceiling", \\
      "" using 1:7:xtic(2) with linespoints lw 2 title "HTTP floor (parse + insert), wrk", \\
      "" using 1:6:xtic(2) with linespoints lw 2 title "HTTP floor, load tool", \\
+     "" using 1:9:xtic(2) with linespoints lw 2 title "HTTP floor grouped, wrk", \\
+     "" using 1:8:xtic(2) with linespoints lw 2 title "HTTP floor grouped, load tool", \\
      "" using 1:5:xtic(2) with linespoints lw 2 title "Harness callbacks/s"
 """)
