@@ -91,6 +91,8 @@ public static class HarnessServerHost
         services.TryAddScoped<RunFactory>();
         services.TryAddScoped<Dispatcher>();
         services.TryAddScoped<CallbackHandler>();
+        services.TryAddSingleton<CallbackGroups>();
+        services.AddHostedService(sp => sp.GetRequiredService<CallbackGroups>());
         services.TryAddSingleton<Security.AgentKeyCache>();
         services.TryAddSingleton<Features.Devices.FleetSnapshot>();
         services.TryAddSingleton<DispatchSignal>();

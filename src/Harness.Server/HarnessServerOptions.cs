@@ -116,6 +116,13 @@ public sealed class DispatchOptions
 
     /// <summary>Per-run concurrency when the run does not say (MAX_CONCURRENCY_PER_NODE caps each agent anyway).</summary>
     public int DefaultRunConcurrency { get; set; } = 20;
+
+    /// <summary>
+    /// How many transactions apply callbacks side by side, each for all the callbacks waiting when it begins (a
+    /// group commit, <see cref="Features.Callbacks.CallbackGroups"/>); SQLite uses at most one. 0: every callback
+    /// in a transaction of its own.
+    /// </summary>
+    public int CallbackWriters { get; set; } = 2;
 }
 
 public sealed class ArtifactOptions

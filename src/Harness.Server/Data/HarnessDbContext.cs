@@ -166,6 +166,10 @@ public abstract class HarnessDbContext : DbContext
     /// </summary>
     public virtual async Task<HashSet<string>> RecordCallbackEventsAsync(IReadOnlyList<CallbackEventEntity> events, CancellationToken cancellationToken)
     {
+        if (events.Count == 0)
+        {
+            return new HashSet<string>(StringComparer.Ordinal);
+        }
         var ids = events.Select(e => e.EventId).Distinct().ToList();
         var stored = (await CallbackEvents.AsNoTracking().Where(c => ids.Contains(c.EventId)).Select(c => c.EventId).ToListAsync(cancellationToken))
             .ToHashSet(StringComparer.Ordinal);

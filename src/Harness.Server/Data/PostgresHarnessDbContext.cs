@@ -91,17 +91,26 @@ public sealed class PostgresHarnessDbContext(DbContextOptions<PostgresHarnessDbC
         await Database.BeginTransactionAsync(cancellationToken);
         await using var batch = Batch();
         batch.BatchCommands.Add(LockStates(HarnessLock.Dispatch, keys));
-        batch.BatchCommands.Add(InsertEvents(events));
+        if (events.Count > 0)
+        {
+            batch.BatchCommands.Add(InsertEvents(events));
+        }
         if (withSteps)
         {
-            batch.BatchCommands.Add(Statement(
-                $"SELECT {TrackedRows.Columns<RunStepEntity>(this, "st")} FROM run_steps st WHERE st.run_id = ANY($1) AND st.device_id = ANY($2)",
-                keys.Select(k => k.RunId).Distinct().ToArray(), keys.Select(k => k.DeviceId).Distinct().ToArray()));
+            // The steps of exactly these (run, device) pairs: a group's keys span many runs and devices.
+            batch.BatchCommands.Add(Statement($"""
+                SELECT {TrackedRows.Columns<RunStepEntity>(this, "st")} FROM run_steps st
+                JOIN unnest($1::uuid[], $2::text[]) AS k(run_id, device_id) ON st.run_id = k.run_id AND st.device_id = k.device_id
+                """, keys.Select(k => k.RunId).ToArray(), keys.Select(k => k.DeviceId).ToArray()));
         }
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         var states = await TrackedRows.ReadAsync<RunDeviceStateEntity>(this, reader, cancellationToken);
-        await reader.NextResultAsync(cancellationToken);
-        var fresh = await InsertedAsync(reader, cancellationToken);
+        var fresh = new HashSet<string>(StringComparer.Ordinal);
+        if (events.Count > 0)
+        {
+            await reader.NextResultAsync(cancellationToken);
+            fresh = await InsertedAsync(reader, cancellationToken);
+        }
         if (withSteps)
         {
             await reader.NextResultAsync(cancellationToken);
@@ -214,6 +223,10 @@ public sealed class PostgresHarnessDbContext(DbContextOptions<PostgresHarnessDbC
 
     public override async Task<HashSet<string>> RecordCallbackEventsAsync(IReadOnlyList<CallbackEventEntity> events, CancellationToken cancellationToken)
     {
+        if (events.Count == 0)
+        {
+            return new HashSet<string>(StringComparer.Ordinal);
+        }
         await using var batch = Batch();
         batch.BatchCommands.Add(InsertEvents(events));
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);

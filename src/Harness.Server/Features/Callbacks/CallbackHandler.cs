@@ -17,7 +17,7 @@ namespace Harness.Server.Features.Callbacks;
 /// </summary>
 public sealed partial class CallbackHandler(
     HarnessDbContext db, TimeProvider time, IOptions<HarnessServerOptions> options, DispatchSignal signal,
-    Nodes.HeartbeatHandler inventory, ILogger<CallbackHandler> logger)
+    Nodes.HeartbeatHandler inventory, CallbackGroups groups, ILogger<CallbackHandler> logger)
 {
     public async Task<IResult> HandleAsync(Guid agentId, IReadOnlyList<CallbackEvent> events, CancellationToken cancellationToken)
     {
@@ -25,6 +25,11 @@ public sealed partial class CallbackHandler(
         activity?.SetTag("harness.agent_id", agentId.ToString());
         activity?.SetTag("harness.events", events.Count);
         using var scope = logger.BeginScope(new Dictionary<string, object?> { ["agent_id"] = agentId });
+        // Concurrent callbacks share a transaction (CallbackGroups); one the group could not apply is applied here.
+        if (CallbackGroups.Groupable(events) && await groups.SendAsync(agentId, events) is { } grouped)
+        {
+            return grouped;
+        }
         return await ConflictRetry.RunAsync(db, () => ApplyAsync(agentId, events, cancellationToken),
             (attempt, e) => LogRetry(logger, agentId, attempt, e), (attempt, e) => LogGaveUp(logger, agentId, attempt, e),
             "events", "the batch kept conflicting with concurrent writes; send it again");
@@ -38,17 +43,96 @@ public sealed partial class CallbackHandler(
         // (or, for a scan's events, which lock no row, is waited for). A refused batch is rolled back with
         // its records, as is anything else this unit of work fails on.
         var now = time.GetUtcNow();
-        var keys = events.Where(e => e.RunId is not null && e.DeviceId is not null).Select(e => (e.RunId!.Value, e.DeviceId!)).ToHashSet();
-        var (locked, fresh) = await db.BeginCallbackAsync(keys, events.Select(e => new CallbackEventEntity
-        {
-            EventId = e.EventId!, AgentId = agentId, Type = e.Type!, RunId = e.RunId, DeviceId = e.DeviceId, ReceivedAt = now,
-        }).ToList(), withSteps: events.Any(e => e.Type == CallbackTypes.Step), cancellationToken);
+        var (locked, fresh) = await db.BeginCallbackAsync(Keys(events), Records(agentId, events, now), WithSteps(events), cancellationToken);
         var states = locked.ToDictionary(s => (s.RunId, s.DeviceId));
         var scanIds = events.Where(e => e.ScanId is not null).Select(e => e.ScanId!.Value).Distinct().ToList();
         // Round trips under the dispatch lock are what callbacks queue behind: skip the reads a batch does not need.
         var scans = scanIds.Count == 0 ? new Dictionary<Guid, ScanJobEntity>() : await db.ScanJobs.Where(s => scanIds.Contains(s.Id)).ToDictionaryAsync(s => s.Id, cancellationToken);
+        if (await RefuseAsync(agentId, events, states, scans, cancellationToken) is { } refused)
+        {
+            return refused;
+        }
+        var freed = new HashSet<Guid>();
+        var results = await ApplyEventsAsync(agentId, events, states, scans, fresh, now, freed, cancellationToken);
+        var ended = await RunProgress.SaveChangesAsync(db, now, cancellationToken);
+        await db.Database.CurrentTransaction!.CommitAsync(cancellationToken);
+        inventory.Committed();
+        NotifyFreed([agentId], freed, ended);
+        return Answer(results);
+    }
 
-        // Every reference is checked before anything changes, so a refused batch leaves no trace.
+    /// <summary>
+    /// Applies the callbacks of many agents in one transaction (<see cref="CallbackGroups"/>), each as
+    /// <see cref="HandleAsync"/> would on its own, in order: one batch locks every device state they name and
+    /// reads their steps, each is checked, the events of those not refused are recorded in one statement, and
+    /// one save and one commit serve them all. A refused callback changes nothing and records nothing, as on its
+    /// own; the others are not refused with it. Every callback here is <see cref="CallbackGroups.Groupable"/>.
+    /// Returns each callback's answer; throws, having changed nothing, when the transaction fails.
+    /// </summary>
+    public async Task<IResult[]> ApplyGroupAsync(IReadOnlyList<(Guid AgentId, IReadOnlyList<CallbackEvent> Events)> members, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var now = time.GetUtcNow();
+            var all = members.SelectMany(m => m.Events).ToList();
+            var (locked, _) = await db.BeginCallbackAsync(Keys(all), [], WithSteps(all), cancellationToken);
+            var states = locked.ToDictionary(s => (s.RunId, s.DeviceId));
+            var noScans = new Dictionary<Guid, ScanJobEntity>();
+            var answers = new IResult?[members.Count];
+            for (var m = 0; m < members.Count; m++)
+            {
+                answers[m] = await RefuseAsync(members[m].AgentId, members[m].Events, states, noScans, cancellationToken);
+            }
+            var accepted = Enumerable.Range(0, members.Count).Where(m => answers[m] is null).ToList();
+            var fresh = await db.RecordCallbackEventsAsync(accepted.SelectMany(m => Records(members[m].AgentId, members[m].Events, now)).ToList(), cancellationToken);
+            var freed = new HashSet<Guid>();
+            var freeing = new HashSet<Guid>();
+            var results = new List<CallbackResult>[members.Count];
+            foreach (var m in accepted)
+            {
+                var freedHere = new HashSet<Guid>();
+                results[m] = await ApplyEventsAsync(members[m].AgentId, members[m].Events, states, noScans, fresh, now, freedHere, cancellationToken);
+                if (freedHere.Count > 0)
+                {
+                    freeing.Add(members[m].AgentId);
+                    freed.UnionWith(freedHere);
+                }
+            }
+            var ended = await RunProgress.SaveChangesAsync(db, now, cancellationToken);
+            await db.Database.CurrentTransaction!.CommitAsync(cancellationToken);
+            inventory.Committed();
+            NotifyFreed(freeing.Count > 0 ? freeing : accepted.Select(m => members[m].AgentId).ToHashSet(), freed, ended);
+            foreach (var m in accepted)
+            {
+                answers[m] = Answer(results[m]);
+            }
+            return answers!;
+        }
+        finally
+        {
+            if (db.Database.CurrentTransaction is { } open)
+            {
+                await open.DisposeAsync(); // rolled back: nothing the group did stays
+            }
+        }
+    }
+
+    private static HashSet<(Guid, string)> Keys(IEnumerable<CallbackEvent> events) =>
+        events.Where(e => e.RunId is not null && e.DeviceId is not null).Select(e => (e.RunId!.Value, e.DeviceId!)).ToHashSet();
+
+    private static bool WithSteps(IEnumerable<CallbackEvent> events) => events.Any(e => e.Type == CallbackTypes.Step);
+
+    private static List<CallbackEventEntity> Records(Guid agentId, IEnumerable<CallbackEvent> events, DateTimeOffset now) =>
+        events.Select(e => new CallbackEventEntity
+        {
+            EventId = e.EventId!, AgentId = agentId, Type = e.Type!, RunId = e.RunId, DeviceId = e.DeviceId, ReceivedAt = now,
+        }).ToList();
+
+    /// <summary>Every reference of the batch, checked before anything changes, so that a refused batch leaves no trace.</summary>
+    private async Task<IResult?> RefuseAsync(
+        Guid agentId, IReadOnlyList<CallbackEvent> events, Dictionary<(Guid, string), RunDeviceStateEntity> states,
+        Dictionary<Guid, ScanJobEntity> scans, CancellationToken cancellationToken)
+    {
         for (var i = 0; i < events.Count; i++)
         {
             var e = events[i];
@@ -79,9 +163,15 @@ public sealed partial class CallbackHandler(
                 }
             }
         }
+        return null;
+    }
 
+    /// <summary>Applies each event whose id is in <paramref name="fresh"/> (taking it out), and answers each of the batch.</summary>
+    private async Task<List<CallbackResult>> ApplyEventsAsync(
+        Guid agentId, IReadOnlyList<CallbackEvent> events, Dictionary<(Guid, string), RunDeviceStateEntity> states, Dictionary<Guid, ScanJobEntity> scans,
+        HashSet<string> fresh, DateTimeOffset now, HashSet<Guid> freed, CancellationToken cancellationToken)
+    {
         var results = new List<CallbackResult>(events.Count);
-        var freed = new HashSet<Guid>();
         var leaseUntil = now.AddSeconds(options.Value.Dispatch.LeaseSec);
         foreach (var e in events)
         {
@@ -98,29 +188,35 @@ public sealed partial class CallbackHandler(
             };
             results.Add(new CallbackResult(e.EventId!, ignored is null ? CallbackOutcome.Accepted : CallbackOutcome.Ignored, ignored));
         }
-        var ended = await RunProgress.SaveChangesAsync(db, now, cancellationToken);
-        await db.Database.CurrentTransaction!.CommitAsync(cancellationToken);
-        inventory.Committed();
-        if (freed.Count > 0 || ended.Count > 0)
-        {
-            // A device of this agent is free: its next queued task may go. A run slot is free too, which
-            // only matters to other agents when the run's concurrency is below its device count.
-            var runs = db.Runs.Local.Where(r => freed.Contains(r.Id)).ToList();
-            if (runs.Count < freed.Count || runs.Any(r => r.Concurrency < r.TotalDevices))
-            {
-                signal.Notify();
-            }
-            else
-            {
-                signal.Notify([agentId]);
-            }
-        }
-        return TypedResults.Ok(new CallbackResponse(
-            results.Count(r => r.Outcome == CallbackOutcome.Accepted),
-            results.Count(r => r.Outcome == CallbackOutcome.Duplicate),
-            results.Count(r => r.Outcome == CallbackOutcome.Ignored),
-            results));
+        return results;
     }
+
+    /// <summary>
+    /// After the commit: a device of these agents is free, so its next queued task may go. A run slot is free
+    /// too, which only matters to other agents when the run's concurrency is below its device count.
+    /// </summary>
+    private void NotifyFreed(IReadOnlyCollection<Guid> agents, HashSet<Guid> freed, List<RunEntity> ended)
+    {
+        if (freed.Count == 0 && ended.Count == 0)
+        {
+            return;
+        }
+        var runs = db.Runs.Local.Where(r => freed.Contains(r.Id)).ToList();
+        if (runs.Count < freed.Count || runs.Any(r => r.Concurrency < r.TotalDevices))
+        {
+            signal.Notify();
+        }
+        else
+        {
+            signal.Notify(agents);
+        }
+    }
+
+    private static IResult Answer(List<CallbackResult> results) => TypedResults.Ok(new CallbackResponse(
+        results.Count(r => r.Outcome == CallbackOutcome.Accepted),
+        results.Count(r => r.Outcome == CallbackOutcome.Duplicate),
+        results.Count(r => r.Outcome == CallbackOutcome.Ignored),
+        results));
 
     private static int Rank(string status) => status switch
     {

@@ -180,6 +180,47 @@ public abstract class CallbackTests(string provider) : RunTest(provider)
     }
 
     [Fact]
+    public async Task Group_AppliesEachCallbackAsAlone_ARefusedOneRecordsNothing_AndOneCommitServesTheRest()
+    {
+        var key = await FarmAsync("PC-01", 2);
+        await FarmAsync("PC-02", 1);
+        var workflow = await PushAsync(Capture);
+        var run = await RunAsync(workflow.WorkflowId);
+        var tasks = (await PullAsync(key, 2)).Tasks;
+        var agents = await QueryAsync(db => db.Agents.AsNoTracking().ToDictionaryAsync(a => a.Name, a => a.Id));
+        var running = Status(tasks[0], DeviceRunStatus.Running);
+        var contested = Status(tasks[1], DeviceRunStatus.Running, eventId: "contested");
+        IReadOnlyList<CallbackEvent>[] batches =
+        [
+            [running, Step(tasks[0], "shot", StepStatus.Running)],
+            [Status(tasks[0], DeviceRunStatus.Running), contested], // another node's devices: refused whole
+            [running, Step(tasks[0], "shot", StepStatus.Succeeded)], // the first callback's retry, and the step's end
+            [contested, Status(tasks[1], DeviceRunStatus.Succeeded)], // the refused callback recorded nothing
+            [Status(tasks[0], DeviceRunStatus.Running) with { RunId = Guid.NewGuid() }],
+        ];
+        Guid[] senders = [agents["PC-01"], agents["PC-02"], agents["PC-01"], agents["PC-01"], agents["PC-01"]];
+
+        await using var scope = Server.Services.CreateAsyncScope();
+        var handler = scope.ServiceProvider.GetRequiredService<Harness.Server.Features.Callbacks.CallbackHandler>();
+        var answers = await handler.ApplyGroupAsync(senders.Zip(batches).ToList(), CancellationToken.None);
+
+        CallbackResponse Ok(int i) => Assert.IsType<Microsoft.AspNetCore.Http.HttpResults.Ok<CallbackResponse>>(answers[i]).Value!;
+        int? StatusOf(int i) => Assert.IsAssignableFrom<Microsoft.AspNetCore.Http.IStatusCodeHttpResult>(answers[i]).StatusCode;
+        Assert.Equal((2, 0), (Ok(0).Accepted, Ok(0).Duplicates));
+        Assert.Equal(403, StatusOf(1));
+        Assert.Equal((1, 1), (Ok(2).Accepted, Ok(2).Duplicates));
+        Assert.Equal((2, 0), (Ok(3).Accepted, Ok(3).Duplicates));
+        Assert.Equal(400, StatusOf(4));
+        Assert.Equal(5, await QueryAsync(db => db.CallbackEvents.CountAsync()));
+        Assert.Equal(0, await QueryAsync(db => db.CallbackEvents.CountAsync(c => c.AgentId == agents["PC-02"])));
+        var detail = await GetRunAsync(run.RunId);
+        var device = detail.Devices.Single(d => d.DeviceId == tasks[0].DeviceId);
+        Assert.Equal((DeviceRunStatus.Running, StepStatus.Succeeded), (device.Status, Assert.Single(device.Steps).Status));
+        Assert.Equal(DeviceRunStatus.Succeeded, detail.Devices.Single(d => d.DeviceId == tasks[1].DeviceId).Status);
+        Assert.Equal((1, 1), (detail.Run.Counts.Running, detail.Run.Counts.Succeeded));
+    }
+
+    [Fact]
     public async Task SingleBareEvent_IsAccepted()
     {
         var key = await FarmAsync("PC-01", 1);
