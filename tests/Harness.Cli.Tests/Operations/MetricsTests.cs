@@ -43,6 +43,8 @@ public sealed class MetricsTests : IAsyncLifetime
         Assert.Contains("harness_dispatch_latency_seconds_bucket{le=\"+Inf\"} 3\n", text, StringComparison.Ordinal);
         Assert.Contains("harness_callback_events_total{type=\"device.status\"}", text, StringComparison.Ordinal);
         Assert.Matches(@"harness_heartbeats_total [1-9]", text);
+        Assert.Matches(@"harness_callback_groups_total [1-9]", text);
+        Assert.Matches(@"harness_callbacks_grouped_total [1-9]", text);
         Assert.Contains("harness_agents_online 1\n", text, StringComparison.Ordinal);
         Assert.True(text.Contains("harness_http_server_request_duration_seconds_bucket{method=\"POST\",route=\"/api/runs/\",code=\"201\",le=\"+Inf\"} 1\n", StringComparison.Ordinal), text);
     }

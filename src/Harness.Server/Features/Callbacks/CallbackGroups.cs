@@ -16,7 +16,8 @@ namespace Harness.Server.Features.Callbacks;
 /// callbacks is then applied on its own (<see cref="ConflictRetry"/> included), so one bad callback never
 /// fails the others. Callbacks with a scan's result are always applied on their own.
 /// </summary>
-public sealed partial class CallbackGroups(IServiceScopeFactory scopes, IOptions<HarnessServerOptions> options, ILogger<CallbackGroups> logger)
+public sealed partial class CallbackGroups(
+    IServiceScopeFactory scopes, IOptions<HarnessServerOptions> options, Metrics.HarnessMetrics metrics, ILogger<CallbackGroups> logger)
     : BackgroundService
 {
     public const int MaxMembers = 64;
@@ -101,6 +102,7 @@ public sealed partial class CallbackGroups(IServiceScopeFactory scopes, IOptions
             await using var scope = scopes.CreateAsyncScope();
             var handler = scope.ServiceProvider.GetRequiredService<CallbackHandler>();
             var answers = await handler.ApplyGroupAsync(group.Select(m => (m.AgentId, m.Events)).ToList(), stoppingToken);
+            metrics.CallbackGroup(group.Count);
             for (var i = 0; i < group.Count; i++)
             {
                 group[i].Answer.TrySetResult(answers[i]);

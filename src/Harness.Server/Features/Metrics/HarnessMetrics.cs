@@ -19,6 +19,8 @@ public sealed class HarnessMetrics
     private readonly Counter<long> _callbackEvents;
     private readonly Counter<long> _heartbeats;
     private readonly Counter<long> _leasesReleased;
+    private readonly Counter<long> _callbackGroups;
+    private readonly Counter<long> _callbacksGrouped;
 
     public HarnessMetrics(IMeterFactory meters)
     {
@@ -30,6 +32,8 @@ public sealed class HarnessMetrics
         _callbackEvents = meter.CreateCounter<long>("harness.callback.events", description: "Agent callback events received, by type.");
         _heartbeats = meter.CreateCounter<long>("harness.heartbeats", description: "Agent heartbeats received.");
         _leasesReleased = meter.CreateCounter<long>("harness.leases.released", description: "Unstarted device tasks handed back by agents that were shutting down.");
+        _callbackGroups = meter.CreateCounter<long>("harness.callback.groups", description: "Transactions that committed a group of callbacks.");
+        _callbacksGrouped = meter.CreateCounter<long>("harness.callbacks.grouped", description: "Callbacks answered by a group's commit (divided by the groups: the mean group size).");
     }
 
     public void RunCreated() => _runsCreated.Add(1);
@@ -45,4 +49,10 @@ public sealed class HarnessMetrics
     public void Heartbeat() => _heartbeats.Add(1);
 
     public void LeasesReleased(int count) => _leasesReleased.Add(count);
+
+    public void CallbackGroup(int callbacks)
+    {
+        _callbackGroups.Add(1);
+        _callbacksGrouped.Add(callbacks);
+    }
 }

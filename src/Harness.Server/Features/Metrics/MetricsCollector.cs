@@ -21,6 +21,8 @@ public sealed class MetricsCollector : IDisposable
         [(HarnessMetrics.MeterName, "harness.callback.events")] = new("harness_callback_events_total", [("type", "type")]),
         [(HarnessMetrics.MeterName, "harness.heartbeats")] = new("harness_heartbeats_total", []),
         [(HarnessMetrics.MeterName, "harness.leases.released")] = new("harness_leases_released_total", []),
+        [(HarnessMetrics.MeterName, "harness.callback.groups")] = new("harness_callback_groups_total", []),
+        [(HarnessMetrics.MeterName, "harness.callbacks.grouped")] = new("harness_callbacks_grouped_total", []),
         [("Microsoft.AspNetCore.Hosting", "http.server.request.duration")] = new(
             "harness_http_server_request_duration_seconds",
             [("http.request.method", "method"), ("http.route", "route"), ("http.response.status_code", "code")],
