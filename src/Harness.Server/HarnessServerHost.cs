@@ -93,6 +93,8 @@ public static class HarnessServerHost
         services.TryAddScoped<CallbackHandler>();
         services.TryAddSingleton<CallbackGroups>();
         services.AddHostedService(sp => sp.GetRequiredService<CallbackGroups>());
+        services.TryAddSingleton<ClaimGroups>();
+        services.AddHostedService(sp => sp.GetRequiredService<ClaimGroups>());
         services.TryAddSingleton<Security.AgentKeyCache>();
         services.TryAddSingleton<Features.Devices.FleetSnapshot>();
         services.TryAddSingleton<DispatchSignal>();

@@ -123,6 +123,13 @@ public sealed class DispatchOptions
     /// in a transaction of its own.
     /// </summary>
     public int CallbackWriters { get; set; } = 2;
+
+    /// <summary>
+    /// How many transactions claim tasks side by side, each for the claims of every pull waiting when it begins
+    /// (a group commit, <see cref="Features.Dispatch.ClaimGroups"/>); SQLite uses at most one. 0: every claim in a
+    /// transaction of its own.
+    /// </summary>
+    public int ClaimWriters { get; set; } = 2;
 }
 
 public sealed class ArtifactOptions

@@ -59,6 +59,10 @@ internal sealed class HarnessServerOptionsValidator : IValidateOptions<HarnessSe
         {
             errors.Add($"Harness:Dispatch:CallbackWriters: {dispatch.CallbackWriters} is out of range; use 0 (no grouping) to 64.");
         }
+        if (dispatch.ClaimWriters is < 0 or > 64)
+        {
+            errors.Add($"Harness:Dispatch:ClaimWriters: {dispatch.ClaimWriters} is out of range; use 0 (no grouping) to 64.");
+        }
         if (dispatch.DefaultRunConcurrency is < 1 or > 10_000)
         {
             errors.Add($"Harness:Dispatch:DefaultRunConcurrency: {dispatch.DefaultRunConcurrency} is out of range; use 1 to 10000.");

@@ -120,18 +120,21 @@ public abstract class HarnessDbContext : DbContext
     public abstract Task<List<DeviceStatusRow>> RecountDeviceStatusesAsync(IReadOnlyCollection<Guid> runIds, CancellationToken cancellationToken);
 
     /// <summary>
-    /// The queued tasks of this agent's open runs a claim chooses from, with what choosing and leasing them
+    /// The queued tasks of these agents' open runs a claim chooses from, with what choosing and leasing them
     /// needs of their run and their device. PostgreSQL leaves out the tasks no claim could choose now (see
     /// its override); this reads them all.
     /// </summary>
-    public virtual Task<List<QueuedTask>> QueuedTasksAsync(Guid agentId, CancellationToken cancellationToken) => (
+    public virtual Task<List<QueuedTask>> QueuedTasksAsync(IReadOnlyCollection<Guid> agentIds, CancellationToken cancellationToken) =>
+        QueuedTasksAsync(agentIds.Select(a => (Guid?)a).ToList(), cancellationToken);
+
+    private Task<List<QueuedTask>> QueuedTasksAsync(List<Guid?> agentIds, CancellationToken cancellationToken) => (
             from s in RunDeviceStates
             join r in Runs on s.RunId equals r.Id
             join d in Devices on s.DeviceId equals d.DeviceId into found
             from d in found.DefaultIfEmpty()
-            where s.AgentId == agentId && s.Status == DeviceRunStatus.Queued && (r.Status == RunStatus.Queued || r.Status == RunStatus.Running)
+            where agentIds.Contains(s.AgentId) && s.Status == DeviceRunStatus.Queued && (r.Status == RunStatus.Queued || r.Status == RunStatus.Running)
             select new QueuedTask(
-                s.RunId, s.DeviceId, r.CreatedAt, r.Concurrency, r.Concurrency < r.TotalDevices, r.Subject, r.StepTimeoutMs, r.UploadTimeoutMs,
+                s.AgentId!.Value, s.RunId, s.DeviceId, r.CreatedAt, r.Concurrency, r.Concurrency < r.TotalDevices, r.Subject, r.StepTimeoutMs, r.UploadTimeoutMs,
                 d != null, d != null ? d.IndexNo : null, d != null ? d.RuntimeHandle : null, d != null && d.QuarantinedAt != null,
                 RunDeviceStates.Any(o => o.DeviceId == s.DeviceId
                     && (o.Status == DeviceRunStatus.Dispatched || o.Status == DeviceRunStatus.Preflight || o.Status == DeviceRunStatus.Running || o.Status == DeviceRunStatus.Waiting))))
@@ -256,7 +259,7 @@ public enum KeyedLock
 /// (<see cref="HarnessDbContext.QueuedTasksAsync"/>). <c>Bounded</c>: the run's concurrency is below its devices.
 /// </summary>
 public sealed record QueuedTask(
-    Guid RunId, string DeviceId, DateTimeOffset RunCreatedAt, int Concurrency, bool Bounded, string? Subject, int StepTimeoutMs, int UploadTimeoutMs,
+    Guid AgentId, Guid RunId, string DeviceId, DateTimeOffset RunCreatedAt, int Concurrency, bool Bounded, string? Subject, int StepTimeoutMs, int UploadTimeoutMs,
     bool DeviceExists, int? IndexNo, string? RuntimeHandle, bool Quarantined, bool DeviceBusy);
 
 /// <summary>One device of a run, for a recount (<see cref="HarnessDbContext.RecountDeviceStatusesAsync"/>).</summary>

@@ -127,7 +127,7 @@ public sealed class PostgresHarnessDbContext(DbContextOptions<PostgresHarnessDbC
     /// claim's read then grows with the agent's idle devices, not with its queued tasks: in a drain of 50
     /// runs on 31 devices an agent had up to 1,550 queued tasks, of which at most 31 can be chosen.
     /// </summary>
-    public override async Task<List<QueuedTask>> QueuedTasksAsync(Guid agentId, CancellationToken cancellationToken)
+    public override async Task<List<QueuedTask>> QueuedTasksAsync(IReadOnlyCollection<Guid> agentIds, CancellationToken cancellationToken)
     {
         await using var batch = Batch();
         // The busy devices are an anti-join, read once, not a check per row. The window counts, per device
@@ -136,32 +136,32 @@ public sealed class PostgresHarnessDbContext(DbContextOptions<PostgresHarnessDbC
         // way the device takes one of its equally old runs.
         batch.BatchCommands.Add(Statement("""
             WITH queued AS (
-                SELECT s.run_id, s.device_id, r.created_at, r.concurrency, r.concurrency < r.total_devices AS bounded, r.subject,
+                SELECT s.agent_id, s.run_id, s.device_id, r.created_at, r.concurrency, r.concurrency < r.total_devices AS bounded, r.subject,
                        r.step_timeout_ms, r.upload_timeout_ms, d.device_id IS NOT NULL AS device_exists, d.index_no, d.runtime_handle,
                        d.quarantined_at IS NOT NULL AS quarantined
                 FROM run_device_states s
                 JOIN runs r ON r.id = s.run_id
                 LEFT JOIN devices d ON d.device_id = s.device_id
-                WHERE s.agent_id = $1 AND s.status = $2 AND r.status = ANY($3)
+                WHERE s.agent_id = ANY($1) AND s.status = $2 AND r.status = ANY($3)
                   AND NOT EXISTS (SELECT 1 FROM run_device_states o WHERE o.device_id = s.device_id AND o.status = ANY($4))),
             ranked AS (
                 SELECT q.*, count(*) FILTER (WHERE NOT q.bounded) OVER (
                     PARTITION BY q.device_id ORDER BY q.created_at, q.run_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS unbounded_before
                 FROM queued q)
-            SELECT run_id, device_id, created_at, concurrency, bounded, subject, step_timeout_ms, upload_timeout_ms,
+            SELECT agent_id, run_id, device_id, created_at, concurrency, bounded, subject, step_timeout_ms, upload_timeout_ms,
                    device_exists, index_no, runtime_handle, quarantined
             FROM ranked WHERE unbounded_before = 0 OR NOT device_exists OR quarantined
             """,
-            agentId, DeviceRunStatus.Queued, new[] { RunStatus.Queued, RunStatus.Running },
+            agentIds.ToArray(), DeviceRunStatus.Queued, new[] { RunStatus.Queued, RunStatus.Running },
             new[] { DeviceRunStatus.Dispatched, DeviceRunStatus.Preflight, DeviceRunStatus.Running, DeviceRunStatus.Waiting }));
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         var tasks = new List<QueuedTask>();
         while (await reader.ReadAsync(cancellationToken))
         {
             tasks.Add(new QueuedTask(
-                reader.GetGuid(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetInt32(3), reader.GetBoolean(4),
-                reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetInt32(6), reader.GetInt32(7), reader.GetBoolean(8),
-                reader.IsDBNull(9) ? null : reader.GetInt32(9), reader.IsDBNull(10) ? null : reader.GetString(10), reader.GetBoolean(11),
+                reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3), reader.GetInt32(4), reader.GetBoolean(5),
+                reader.IsDBNull(6) ? null : reader.GetString(6), reader.GetInt32(7), reader.GetInt32(8), reader.GetBoolean(9),
+                reader.IsDBNull(10) ? null : reader.GetInt32(10), reader.IsDBNull(11) ? null : reader.GetString(11), reader.GetBoolean(12),
                 DeviceBusy: false));
         }
         return tasks;

@@ -26,7 +26,7 @@ public sealed partial class CallbackHandler(
         activity?.SetTag("harness.events", events.Count);
         using var scope = logger.BeginScope(new Dictionary<string, object?> { ["agent_id"] = agentId });
         // Concurrent callbacks share a transaction (CallbackGroups); one the group could not apply is applied here.
-        if (CallbackGroups.Groupable(events) && await groups.SendAsync(agentId, events) is { } grouped)
+        if (CallbackGroups.Groupable(events) && await groups.SendAsync((agentId, events)) is { } grouped)
         {
             return grouped;
         }

@@ -18,7 +18,8 @@ namespace Harness.Server.Features.Dispatch;
 /// until there is something to say or the wait ends.
 /// </summary>
 public sealed partial class Dispatcher(
-    HarnessDbContext db, TimeProvider time, IOptions<HarnessServerOptions> options, DispatchSignal signal, DispatchWork work, HarnessMetrics metrics, ILogger<Dispatcher> logger)
+    HarnessDbContext db, TimeProvider time, IOptions<HarnessServerOptions> options, DispatchSignal signal, DispatchWork work, ClaimGroups claims,
+    HarnessMetrics metrics, ILogger<Dispatcher> logger)
 {
     /// <param name="stopping">The server is stopping: answer the long-poll now, so the drain is not held up by it.</param>
     public async Task<PullResponse> PullAsync(Guid agentId, PullRequest request, CancellationToken cancellationToken, CancellationToken stopping = default)
@@ -46,7 +47,11 @@ public sealed partial class Dispatcher(
                 ? await work.MayHaveWorkAsync(agentId, generation, since, cancellationToken)
                 : await work.MayHaveWorkOnArrivalAsync(agentId, cancellationToken));
             lastCheck = time.GetUtcNow();
-            var (tasks, scans) = look
+            // Concurrent claims share a transaction (ClaimGroups); one the group left (a pending scan) claims here.
+            var grouped = look ? await claims.SendAsync((agentId, freeSlots)) : null;
+            var (tasks, scans) = grouped is not null
+                ? (grouped, [])
+                : look
                 ? await ConflictRetry.RunAsync(db, () => ClaimAsync(agentId, freeSlots, cancellationToken),
                     (attempt, e) => LogClaimRetry(logger, agentId, attempt, e),
                     (attempt, e) =>
@@ -220,7 +225,7 @@ public sealed partial class Dispatcher(
             scan.StartedAt = now;
             await Scans.ScanJobsMirror.SyncAsync(db, scan, cancellationToken);
         }
-        var tasks = anyQueued ? await LeaseTasksAsync(agentId, freeSlots, now, cancellationToken) : [];
+        var tasks = anyQueued ? (await LeaseTasksAsync([(agentId, freeSlots)], now, cancellationToken))[0] : [];
         await Runs.RunProgress.SaveChangesAsync(db, now, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         if (tasks.Count > 0)
@@ -231,20 +236,81 @@ public sealed partial class Dispatcher(
     }
 
     /// <summary>
-    /// Two reads, three with a run of bounded concurrency: the agent's queued tasks on keys alone, with what
-    /// the choice needs of their run and device (and whether the device is busy); the tasks in progress of
-    /// bounded runs; and the chosen rows, with their compiled workflows, to lease.
+    /// The claims of many agents in one transaction (<see cref="ClaimGroups"/>), each as <see cref="ClaimAsync"/>
+    /// would make it on its own, in order: one look says which agents have a queued task (or a pending scan),
+    /// their claim locks are taken in one statement, and one read of their queued tasks, one lock of the rows
+    /// chosen, one save and one commit serve them all. Returns each claim's tasks; null for a claim left to
+    /// make on its own (the agent has a pending scan, or a second claim of the same agent in the group).
     /// </summary>
-    private async Task<List<DeviceTask>> LeaseTasksAsync(Guid agentId, int freeSlots, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<List<DeviceTask>?[]> ClaimGroupAsync(IReadOnlyList<(Guid AgentId, int FreeSlots)> group, CancellationToken cancellationToken)
+    {
+        var answers = new List<DeviceTask>?[group.Count];
+        var ids = group.Select(c => c.AgentId).Distinct().ToList();
+        var looks = await db.Agents.AsNoTracking()
+            .Where(a => ids.Contains(a.Id))
+            .Select(a => new
+            {
+                a.Id,
+                Scans = db.ScanJobs.Any(s => s.AgentId == a.Id && s.Status == ScanStatus.Pending),
+                Queued = db.RunDeviceStates.Any(s => s.AgentId == a.Id && s.Status == DeviceRunStatus.Queued),
+            })
+            .ToDictionaryAsync(a => a.Id, cancellationToken);
+        var claiming = new List<(Guid AgentId, int FreeSlots)>();
+        var members = new Dictionary<Guid, int>();
+        for (var i = 0; i < group.Count; i++)
+        {
+            var (agentId, freeSlots) = group[i];
+            var look = looks.GetValueOrDefault(agentId);
+            if (look?.Scans == true || members.ContainsKey(agentId))
+            {
+                continue; // null: on its own
+            }
+            members[agentId] = i;
+            answers[i] = [];
+            if (freeSlots > 0 && look?.Queued == true)
+            {
+                claiming.Add((agentId, freeSlots));
+            }
+        }
+        if (claiming.Count == 0)
+        {
+            return answers;
+        }
+        db.ChangeTracker.Clear();
+        await using var transaction = await db.BeginSharedLockedTransactionAsync(HarnessLock.Dispatch, cancellationToken);
+        await db.LockKeysAsync(KeyedLock.AgentClaims, claiming.Select(c => c.AgentId), cancellationToken);
+        var now = time.GetUtcNow();
+        var leased = await LeaseTasksAsync(claiming, now, cancellationToken);
+        await Runs.RunProgress.SaveChangesAsync(db, now, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        for (var c = 0; c < claiming.Count; c++)
+        {
+            answers[members[claiming[c].AgentId]] = leased[c];
+            if (leased[c].Count > 0)
+            {
+                LogLeased(logger, claiming[c].AgentId, leased[c].Count);
+            }
+        }
+        return answers;
+    }
+
+    /// <summary>
+    /// Two reads, three with a run of bounded concurrency: the agents' queued tasks on keys alone, with what
+    /// the choice needs of their run and device (and whether the device is busy); the tasks in progress of
+    /// bounded runs; and the chosen rows, with their compiled workflows, to lease. The claims choose in order,
+    /// each up to its free slots, and share the runs' slots. Returns each claim's tasks, in order.
+    /// </summary>
+    private async Task<List<DeviceTask>[]> LeaseTasksAsync(IReadOnlyList<(Guid AgentId, int FreeSlots)> claims, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var dispatch = options.Value.Dispatch;
-        var queued = await db.QueuedTasksAsync(agentId, cancellationToken);
+        var leased = claims.Select(_ => new List<DeviceTask>()).ToArray();
+        var queued = await db.QueuedTasksAsync(claims.Select(c => c.AgentId).ToList(), cancellationToken);
         if (queued.Count == 0)
         {
-            return [];
+            return leased;
         }
-        // A device is busy if it has a task in progress. Read with the candidates, under this agent's claim lock:
-        // only this agent's claims start tasks on its devices, and a task that ended since is only a turn missed.
+        // A device is busy if it has a task in progress. Read with the candidates, under its agent's claim lock:
+        // only that agent's claims start tasks on its devices, and a task that ended since is only a turn missed.
         var busy = queued.Where(q => q.DeviceBusy).Select(q => q.DeviceId).ToHashSet(StringComparer.Ordinal);
         // A run whose concurrency is below its devices is counted, then filled, by one claim at a time; the count
         // below is read after the lock, so it sees every claim of the run that held it before. Any other run
@@ -263,37 +329,43 @@ public sealed partial class Dispatcher(
                 .ToDictionary(g => g.RunId, g => g.Count);
         }
 
-        var chosen = new List<QueuedTask>();
+        var chosen = new List<(int Claim, QueuedTask Task)>();
         var unrunnable = new List<(QueuedTask Task, string Reason)>();
-        // Oldest run first (FIFO per device); within a run, by index_no, so devices take turns.
-        foreach (var q in queued.OrderBy(q => q.RunCreatedAt).ThenBy(q => q.RunId)
-                     .ThenBy(q => q.IndexNo ?? int.MaxValue).ThenBy(q => q.DeviceId, StringComparer.Ordinal))
+        var byAgent = queued.ToLookup(q => q.AgentId);
+        for (var c = 0; c < claims.Count; c++)
         {
-            if (chosen.Count >= freeSlots)
+            var taken = 0;
+            // Oldest run first (FIFO per device); within a run, by index_no, so devices take turns.
+            foreach (var q in byAgent[claims[c].AgentId].OrderBy(q => q.RunCreatedAt).ThenBy(q => q.RunId)
+                         .ThenBy(q => q.IndexNo ?? int.MaxValue).ThenBy(q => q.DeviceId, StringComparer.Ordinal))
             {
-                break;
+                if (taken >= claims[c].FreeSlots)
+                {
+                    break;
+                }
+                if (busy.Contains(q.DeviceId) || active.GetValueOrDefault(q.RunId) >= q.Concurrency)
+                {
+                    continue;
+                }
+                if (!q.DeviceExists || q.Quarantined)
+                {
+                    // Deleted or quarantined since the run was created: it cannot run here.
+                    unrunnable.Add((q, q.DeviceExists ? FailureReasons.Quarantined : FailureReasons.Offline));
+                    continue;
+                }
+                chosen.Add((c, q));
+                taken++;
+                busy.Add(q.DeviceId);
+                active[q.RunId] = active.GetValueOrDefault(q.RunId) + 1;
             }
-            if (busy.Contains(q.DeviceId) || active.GetValueOrDefault(q.RunId) >= q.Concurrency)
-            {
-                continue;
-            }
-            if (!q.DeviceExists || q.Quarantined)
-            {
-                // Deleted or quarantined since the run was created: it cannot run here.
-                unrunnable.Add((q, q.DeviceExists ? FailureReasons.Quarantined : FailureReasons.Offline));
-                continue;
-            }
-            chosen.Add(q);
-            busy.Add(q.DeviceId);
-            active[q.RunId] = active.GetValueOrDefault(q.RunId) + 1;
         }
         if (chosen.Count == 0 && unrunnable.Count == 0)
         {
-            return [];
+            return leased;
         }
 
         // Locked, then read again: a task cancelled or claimed since the first read is no longer queued, and is left.
-        var keys = chosen.Concat(unrunnable.Select(u => u.Task)).Select(c => (c.RunId, c.DeviceId)).ToHashSet();
+        var keys = chosen.Select(c => c.Task).Concat(unrunnable.Select(u => u.Task)).Select(c => (c.RunId, c.DeviceId)).ToHashSet();
         var rows = (await db.LockDeviceStatesAsync(keys, cancellationToken))
             .Where(s => s.Status == DeviceRunStatus.Queued)
             .ToDictionary(s => (s.RunId, s.DeviceId));
@@ -308,9 +380,7 @@ public sealed partial class Dispatcher(
             state.FinishedAt = now;
             state.UpdatedAt = now;
         }
-        var tasks = new List<DeviceTask>(chosen.Count);
-        var owner = agentId.ToString();
-        foreach (var c in chosen)
+        foreach (var (claim, c) in chosen)
         {
             if (!rows.TryGetValue((c.RunId, c.DeviceId), out var state))
             {
@@ -321,15 +391,15 @@ public sealed partial class Dispatcher(
             metrics.TaskLeased(now - state.UpdatedAt);
             state.Status = DeviceRunStatus.Dispatched;
             state.Attempt++;
-            state.LeaseOwner = owner;
+            state.LeaseOwner = c.AgentId.ToString();
             state.LeaseExpiresAt = now.AddSeconds(dispatch.LeaseSec);
             state.DeadlineAt = deadline.AddSeconds(dispatch.DeadlineMarginSec);
             state.UpdatedAt = now;
-            tasks.Add(new DeviceTask(
+            leased[claim].Add(new DeviceTask(
                 c.RunId, state.DeviceId, c.RuntimeHandle ?? c.DeviceId, c.IndexNo, state.Attempt, state.LeaseExpiresAt.Value,
                 c.Concurrency, c.Subject ?? "_", workflow, c.StepTimeoutMs, c.UploadTimeoutMs, deadline));
         }
-        return tasks;
+        return leased;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId} handed back {Count} unstarted task(s); they are queued again")]

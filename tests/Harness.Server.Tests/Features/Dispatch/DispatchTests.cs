@@ -247,6 +247,42 @@ public abstract class DispatchTests(string provider) : RunTest(provider)
     }
 
     [Fact]
+    public async Task ClaimGroup_LeasesEachAgentAsItsOwnClaimWould_SharingTheRunsSlots_AndLeavesScansToTheirOwnClaim()
+    {
+        await FarmAsync("PC-01", 2);
+        await FarmAsync("PC-02", 2);
+        var scanning = await FarmAsync("PC-03", 1);
+        var workflow = await PushAsync(Capture);
+        var run = await RunAsync(workflow.WorkflowId, concurrency: 3);
+        using (var admin = Server.Operator())
+        {
+            (await admin.PostAsJsonAsync(Routes.NodesScan, new ScanRequest("PC-03"), Json.ScanRequest)).EnsureSuccessStatusCode();
+        }
+        var agents = await QueryAsync(db => db.Agents.AsNoTracking().ToDictionaryAsync(a => a.Name, a => a.Id));
+
+        await using var scope = Server.Services.CreateAsyncScope();
+        var dispatcher = scope.ServiceProvider.GetRequiredService<Dispatcher>();
+        var answers = await dispatcher.ClaimGroupAsync(
+            [(agents["PC-01"], 2), (agents["PC-02"], 2), (agents["PC-01"], 1), (agents["PC-03"], 1)], CancellationToken.None);
+
+        // In order: PC-01 takes both its devices, PC-02 the run's last slot; PC-01's second claim and PC-03 (a
+        // pending scan) are left to claim on their own.
+        Assert.Equal(["PC-01-D01", "PC-01-D02"], answers[0]!.Select(t => t.DeviceId));
+        Assert.Equal(["PC-02-D01"], answers[1]!.Select(t => t.DeviceId));
+        Assert.Null(answers[2]);
+        Assert.Null(answers[3]);
+        Assert.All(answers[0]!.Concat(answers[1]!), t => Assert.Equal((run.RunId, 1), (t.RunId, t.Attempt)));
+        var leased = await QueryAsync(db => db.RunDeviceStates.AsNoTracking().Where(s => s.Status == DeviceRunStatus.Dispatched).ToListAsync());
+        Assert.Equal(
+            [("PC-01-D01", agents["PC-01"].ToString()), ("PC-01-D02", agents["PC-01"].ToString()), ("PC-02-D01", agents["PC-02"].ToString())],
+            leased.OrderBy(s => s.DeviceId, StringComparer.Ordinal).Select(s => (s.DeviceId, s.LeaseOwner!)));
+        // PC-03's own pull gets its scan; nothing of the full run.
+        var own = await PullAsync(scanning, 1);
+        Assert.Single(own.Scans);
+        Assert.Empty(own.Tasks);
+    }
+
+    [Fact]
     public async Task ArrivingPull_TakesTheWordOfASharedReadThatSaysItHasNothing_ForNoLongerThanTheRecheckInterval()
     {
         var key = await FarmAsync("PC-01", 1);
