@@ -128,12 +128,13 @@ if int(a.tasks) < 50000 or int(a.hangfire_jobs) < 50000:
 out += ["**Where Harness's time goes** (`bench/drain-profile.sh`: this drain with pg_stat_statements and the CPU",
         "seconds of each process; figures in [Drain profile](#drain-profile)): the machine is saturated and the server",
         "takes most of it, in CPU per task spread thinly over the framework (EF Core's query and save pipelines,",
-        "Npgsql, ASP.NET Core, the garbage collector); no statement waits for a lock. Claims and callbacks hold the",
-        "dispatch lock (`HarnessLock.Dispatch`) shared (one claim per agent at a time, and per run of bounded",
-        "concurrency), lock only the device-state rows they change (a callback in the same statement as the shared",
-        "lock, sent with its events' insert and its steps' read in one round trip), and move their run's counters",
-        "without waiting for its row (`run_counter_moves`); the lease sweeper, cancels and releases hold it",
-        "exclusively. The floor row above is what is left once all of that is gone.", "",
+        "Npgsql, ASP.NET Core, the garbage collector); no statement waits for a lock. Callbacks and claims are",
+        "committed in groups (`Harness:Dispatch:CallbackWriters` and `ClaimWriters`, 2 each): the requests waiting",
+        "while a writer is busy share its next transaction, with one lock of the device-state rows, one insert of",
+        "the events or one read of the queued tasks, one save and one commit. They hold the dispatch lock",
+        "(`HarnessLock.Dispatch`) shared, one claim per agent at a time (and per run of bounded concurrency), and",
+        "move their run's counters without waiting for its row (`run_counter_moves`); the lease sweeper, cancels",
+        "and releases hold it exclusively. The floor rows above are what is left once all of that is gone.", "",
         f"Server RSS at the end of the run: {a.server_rss} MiB. Every round's raw line:", "", "```"]
 out += [" ".join(f"{k}={v}" for k, v in r.items() if k not in ("kind",)) for s in systems for r in drain[s]]
 out += ["```", ""]
@@ -165,11 +166,11 @@ for c in clients:
                f" | {fmt(floor_wrk / top, 2)}× | {fmt(group_wrk / top, 2)}× | {fmt(ingest_median[c] / floor, 2)}× | {'yes' if ok else 'no'} |")
 out += ["", "![Callback ingest against the insert ceiling](images/bench-ingest.png)", "",
         f"Exactly one row per event_id in every round: {'yes' if exact else 'no'}. Duplicates are answered `duplicate` and",
-        "change nothing. Callbacks hold the dispatch lock shared and lock only the device-state rows they change (a step",
-        "event moves no run counter), so senders no longer queue behind each other; the ingest still pays for the HTTP",
-        "request, the agent's authentication, and a transaction of three round trips per callback (one batch of the",
-        "shared lock with the device states it locks, the events' insert, which skips the ids already stored, and the",
-        "steps' read; the save; the commit), on the 2 cores the server shares with PostgreSQL and the load tool.", "", "```"]
+        "change nothing. The callbacks waiting while a writer is busy share its next transaction (a group commit,",
+        "`Harness:Dispatch:CallbackWriters`, 2 by default): one batch locks their device states (holding the dispatch",
+        "lock shared) and reads their steps; one statement inserts their events, skipping the ids already stored;",
+        "one save and one commit serve the group. Each callback still pays for its HTTP request, the agent's",
+        "authentication and its validation, on the 2 cores the server shares with PostgreSQL and the load tool.", "", "```"]
 out += [" ".join(f"{k}={v}" for k, v in r.items() if k != "kind") for s in ["harness", *floors] for c in clients for r in ingest_all[(s, c)]]
 out += ["```", ""]
 open(f"{a.work}/section-Callback-ingest.md", "w").write("\n".join(out))
