@@ -99,6 +99,8 @@ public sealed class HeartbeatLoopTests : IDisposable
         Assert.Equal(delay, await _time.TimerArmedAsync());
         _time.Advance(delay);
         await handler.NextCallAsync();
+        // The call was made; the loop has counted its refusal once it waits out the next backoff.
+        Assert.Equal(expected.Next(2), await _time.TimerArmedAsync());
         await loop.StopAsync(CancellationToken.None);
 
         Assert.Contains(_logs.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("refused", StringComparison.Ordinal) && e.Message.Contains("authorization", StringComparison.Ordinal));
