@@ -10,7 +10,7 @@ namespace Harness.Server.Data;
 /// A member answered null, or every member of a group that failed (which changed nothing), is applied by its
 /// own request on its own, with that path's retries: one bad request never fails the others.
 /// </summary>
-public abstract partial class GroupCommitter<TIn, TOut>(IServiceScopeFactory scopes, ILogger logger) : BackgroundService
+public abstract partial class GroupCommitter<TIn, TOut>(IServiceScopeFactory scopes, DatabaseOptions database, ILogger logger) : BackgroundService
     where TOut : class
 {
     private readonly Channel<(TIn Input, TaskCompletionSource<TOut?> Answer)> _queue = Channel.CreateUnbounded<(TIn, TaskCompletionSource<TOut?>)>();
@@ -22,8 +22,11 @@ public abstract partial class GroupCommitter<TIn, TOut>(IServiceScopeFactory sco
 
     protected virtual int Weight(TIn input) => 1;
 
-    /// <summary>How many groups run side by side; 0: none, every request goes on its own.</summary>
-    protected abstract int Writers { get; }
+    /// <summary>How many groups run side by side as configured; 0: none, every request goes on its own.</summary>
+    protected abstract int ConfiguredWriters { get; }
+
+    /// <summary>SQLite has one writer anyway: more groups at once would only wait for each other.</summary>
+    private int Writers => database.Provider == DatabaseOptions.Postgres ? ConfiguredWriters : Math.Min(1, ConfiguredWriters);
 
     /// <summary>Applies the group in one transaction and answers each member, in order (null: apply it on its own); throws having changed nothing.</summary>
     protected abstract Task<TOut?[]> ApplyAsync(IServiceProvider services, IReadOnlyList<TIn> group, CancellationToken cancellationToken);

@@ -14,7 +14,7 @@ namespace Harness.Server.Features.Callbacks;
 /// </summary>
 public sealed class CallbackGroups(
     IServiceScopeFactory scopes, IOptions<HarnessServerOptions> options, Metrics.HarnessMetrics metrics, ILogger<CallbackGroups> logger)
-    : GroupCommitter<(Guid AgentId, IReadOnlyList<CallbackEvent> Events), IResult>(scopes, logger)
+    : GroupCommitter<(Guid AgentId, IReadOnlyList<CallbackEvent> Events), IResult>(scopes, options.Value.Database, logger)
 {
     /// <summary>Whether a callback of these events may share a group: device states and steps only.</summary>
     public static bool Groupable(IReadOnlyList<CallbackEvent> events) =>
@@ -24,9 +24,7 @@ public sealed class CallbackGroups(
 
     protected override int Weight((Guid AgentId, IReadOnlyList<CallbackEvent> Events) input) => input.Events.Count;
 
-    protected override int Writers => options.Value.Database.Provider == DatabaseOptions.Postgres
-        ? options.Value.Dispatch.CallbackWriters
-        : Math.Min(1, options.Value.Dispatch.CallbackWriters);
+    protected override int ConfiguredWriters => options.Value.Dispatch.CallbackWriters;
 
     protected override async Task<IResult?[]> ApplyAsync(
         IServiceProvider services, IReadOnlyList<(Guid AgentId, IReadOnlyList<CallbackEvent> Events)> group, CancellationToken cancellationToken) =>

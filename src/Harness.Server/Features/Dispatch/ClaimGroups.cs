@@ -11,11 +11,9 @@ namespace Harness.Server.Features.Dispatch;
 /// at most one); 0 turns grouping off. An agent with a pending scan claims on its own.
 /// </summary>
 public sealed class ClaimGroups(IServiceScopeFactory scopes, IOptions<HarnessServerOptions> options, ILogger<ClaimGroups> logger)
-    : GroupCommitter<(Guid AgentId, int FreeSlots), List<DeviceTask>>(scopes, logger)
+    : GroupCommitter<(Guid AgentId, int FreeSlots), List<DeviceTask>>(scopes, options.Value.Database, logger)
 {
-    protected override int Writers => options.Value.Database.Provider == DatabaseOptions.Postgres
-        ? options.Value.Dispatch.ClaimWriters
-        : Math.Min(1, options.Value.Dispatch.ClaimWriters);
+    protected override int ConfiguredWriters => options.Value.Dispatch.ClaimWriters;
 
     protected override async Task<List<DeviceTask>?[]> ApplyAsync(
         IServiceProvider services, IReadOnlyList<(Guid AgentId, int FreeSlots)> group, CancellationToken cancellationToken) =>

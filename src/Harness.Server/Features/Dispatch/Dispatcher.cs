@@ -47,20 +47,7 @@ public sealed partial class Dispatcher(
                 ? await work.MayHaveWorkAsync(agentId, generation, since, cancellationToken)
                 : await work.MayHaveWorkOnArrivalAsync(agentId, cancellationToken));
             lastCheck = time.GetUtcNow();
-            // Concurrent claims share a transaction (ClaimGroups); one the group left (a pending scan) claims here.
-            var grouped = look ? await claims.SendAsync((agentId, freeSlots)) : null;
-            var (tasks, scans) = grouped is not null
-                ? (grouped, [])
-                : look
-                ? await ConflictRetry.RunAsync(db, () => ClaimAsync(agentId, freeSlots, cancellationToken),
-                    (attempt, e) => LogClaimRetry(logger, agentId, attempt, e),
-                    (attempt, e) =>
-                    {
-                        // Nothing was leased: the tasks stay queued for the next look, at the latest the re-check.
-                        LogClaimGaveUp(logger, agentId, attempt, e);
-                        return (new List<DeviceTask>(), new List<ScanOrder>());
-                    })
-                : ([], []);
+            var (tasks, scans) = look ? await ClaimOnceAsync(agentId, freeSlots, cancellationToken) : ([], []);
             var cancel = await CancelsAsync(agentId, holds, owned, cancellationToken);
             owned = null;
             var now = time.GetUtcNow();
@@ -73,6 +60,26 @@ public sealed partial class Dispatcher(
             lastMine = mine;
             cancellationToken.ThrowIfCancellationRequested();
         }
+    }
+
+    /// <summary>
+    /// Claims in the next group (<see cref="ClaimGroups"/>); a claim the group left (a pending scan, grouping off,
+    /// a failed group) is made on its own, retried when it loses a race.
+    /// </summary>
+    private async Task<(List<DeviceTask> Tasks, List<ScanOrder> Scans)> ClaimOnceAsync(Guid agentId, int freeSlots, CancellationToken cancellationToken)
+    {
+        if (await claims.SendAsync((agentId, freeSlots)) is { } grouped)
+        {
+            return (grouped, []);
+        }
+        return await ConflictRetry.RunAsync(db, () => ClaimAsync(agentId, freeSlots, cancellationToken),
+            (attempt, e) => LogClaimRetry(logger, agentId, attempt, e),
+            (attempt, e) =>
+            {
+                // Nothing was leased: the tasks stay queued for the next look, at the latest the re-check.
+                LogClaimGaveUp(logger, agentId, attempt, e);
+                return (new List<DeviceTask>(), new List<ScanOrder>());
+            });
     }
 
     /// <summary>
