@@ -113,6 +113,14 @@ public abstract class HarnessDbContext : DbContext
     public abstract Task<(List<RunEntity> Moved, bool Deferred)> MoveRunCountersAsync(IReadOnlyList<(Guid RunId, RunCounterDelta Delta)> moves, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Saves the tracked changes of a dispatch unit of work (a callback's or a claim's) inside its open
+    /// transaction, as <c>SaveChangesAsync</c> would. PostgreSQL writes the shapes those units make (device
+    /// states and steps changed, steps added) with one statement per table and kind, in one round trip,
+    /// instead of a statement per row; any other change goes through EF Core's save.
+    /// </summary>
+    public virtual Task<int> SaveDispatchChangesAsync(CancellationToken cancellationToken) => SaveChangesAsync(cancellationToken);
+
+    /// <summary>
     /// The status of every device of these runs, for a recount; in the same snapshot the moves left for
     /// these runs are dropped, since the recount includes them. Call it holding the runs' rows (moved by
     /// <see cref="MoveRunCountersAsync"/>) or the dispatch lock exclusively.

@@ -179,6 +179,34 @@ public sealed class PostgresHarnessDbContext(DbContextOptions<PostgresHarnessDbC
         ORDER BY s.run_id, s.device_id FOR UPDATE OF s
         """, keys.Select(k => k.RunId).ToArray(), keys.Select(k => k.DeviceId).ToArray(), (long)key);
 
+    public override async Task<int> SaveDispatchChangesAsync(CancellationToken cancellationToken)
+    {
+        if (Database.CurrentTransaction is null || TrackedRows.Changes(this) is not { } changes)
+        {
+            return await SaveChangesAsync(cancellationToken);
+        }
+        if (changes.Count == 0)
+        {
+            return 0;
+        }
+        await using var batch = Batch();
+        var expected = new List<(NpgsqlBatchCommand Command, int Rows)>();
+        foreach (var write in TrackedRows.Writes(changes))
+        {
+            var command = Statement(write.Sql, write.Arrays);
+            batch.BatchCommands.Add(command);
+            expected.Add((command, write.Rows));
+        }
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+        if (expected.FirstOrDefault(e => e.Command.RecordsAffected != e.Rows) is { Command: not null } short_)
+        {
+            // A row this unit of work read is gone: as EF's save, refuse it (the transaction is rolled back).
+            throw new DbUpdateConcurrencyException($"expected {short_.Rows} rows written, {short_.Command.RecordsAffected} were: {short_.Command.CommandText}");
+        }
+        TrackedRows.Accept(this, changes);
+        return changes.Count;
+    }
+
     /// <summary>A batch of hand-written statements in the current transaction, on EF's connection.</summary>
     private NpgsqlBatch Batch() =>
         new((NpgsqlConnection)Database.GetDbConnection(),

@@ -45,8 +45,10 @@ public static class RunProgress
     /// </remarks>
     public static async Task<List<RunEntity>> SaveChangesAsync(HarnessDbContext db, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        // Changes are detected once here (over every tracked row), not again by each look at the entries below.
+        db.ChangeTracker.DetectChanges();
         var deltas = new Dictionary<Guid, int[]>();
-        foreach (var entry in db.ChangeTracker.Entries<RunDeviceStateEntity>())
+        foreach (var entry in TrackedRows.Tracked<RunDeviceStateEntity>(db))
         {
             var (before, after) = entry.State switch
             {
@@ -66,13 +68,13 @@ public static class RunProgress
         var ended = new List<RunEntity>();
         if (deltas.Count == 0)
         {
-            await db.SaveChangesAsync(cancellationToken);
+            await db.SaveDispatchChangesAsync(cancellationToken);
             return ended;
         }
         // A run tracked from an earlier transaction of the same context may not be current: it is forgotten,
         // and moved in the database like any run this unit of work did not change.
         var inMemory = new List<RunEntity>();
-        foreach (var entry in db.ChangeTracker.Entries<RunEntity>().Where(e => deltas.ContainsKey(e.Entity.Id)).ToList())
+        foreach (var entry in TrackedRows.Tracked<RunEntity>(db).Where(e => deltas.ContainsKey(e.Entity.Id)))
         {
             if (entry.State is EntityState.Added or EntityState.Modified)
             {
@@ -85,7 +87,7 @@ public static class RunProgress
             }
         }
         await AdvanceAsync(db, inMemory, ended, now, cancellationToken);
-        await db.SaveChangesAsync(cancellationToken);
+        await db.SaveDispatchChangesAsync(cancellationToken);
 
         var others = deltas.Where(d => !inMemory.Any(r => r.Id == d.Key)).OrderBy(d => d.Key).ToList();
         if (others.Count > 0)

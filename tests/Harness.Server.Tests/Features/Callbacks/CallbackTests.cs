@@ -6,6 +6,7 @@ using Harness.Contracts.Dashboard;
 using Harness.Contracts.Dispatch;
 using Harness.Contracts.Nodes;
 using Harness.Contracts.Runs;
+using Harness.Contracts.Workflows;
 using Harness.Server.Tests.Features.Runs;
 using Harness.Testing;
 using Microsoft.EntityFrameworkCore;
@@ -218,6 +219,30 @@ public abstract class CallbackTests(string provider) : RunTest(provider)
         Assert.Equal((DeviceRunStatus.Running, StepStatus.Succeeded), (device.Status, Assert.Single(device.Steps).Status));
         Assert.Equal(DeviceRunStatus.Succeeded, detail.Devices.Single(d => d.DeviceId == tasks[1].DeviceId).Status);
         Assert.Equal((1, 1), (detail.Run.Counts.Running, detail.Run.Counts.Succeeded));
+    }
+
+    [Fact]
+    public async Task TimesReportedWithAnOffset_AreStoredAsTheSameInstants_AndASecondReportUpdatesTheStep()
+    {
+        var key = await FarmAsync("PC-01", 1);
+        var workflow = await PushAsync(Capture);
+        var run = await RunAsync(workflow.WorkflowId);
+        var task = (await PullAsync(key, 1)).Tasks.Single();
+        var started = new DateTimeOffset(2026, 11, 25, 18, 0, 0, TimeSpan.FromHours(9));
+        var finished = started.AddSeconds(3).ToOffset(TimeSpan.FromHours(-5));
+
+        await CallbackAsync(key,
+            Status(task, DeviceRunStatus.Running) with { At = started },
+            Step(task, "shot", StepStatus.Running) with { Step = new StepReport("shot", StepTypes.Screenshot, StepStatus.Running, StartedAt: started) });
+        await CallbackAsync(key,
+            Step(task, "shot", StepStatus.Succeeded) with { Step = new StepReport("shot", StepTypes.Screenshot, StepStatus.Succeeded, FinishedAt: finished, Output: "ok") },
+            Status(task, DeviceRunStatus.Succeeded) with { At = finished });
+
+        var device = Assert.Single((await GetRunAsync(run.RunId)).Devices);
+        Assert.Equal((started.UtcDateTime, finished.UtcDateTime), (device.StartedAt?.UtcDateTime, device.FinishedAt?.UtcDateTime));
+        var step = Assert.Single(device.Steps);
+        Assert.Equal((StepStatus.Succeeded, "ok"), (step.Status, step.Output));
+        Assert.Equal((started.UtcDateTime, finished.UtcDateTime, 3_000L), (step.StartedAt?.UtcDateTime, step.FinishedAt?.UtcDateTime, step.DurationMs));
     }
 
     [Fact]
