@@ -130,7 +130,10 @@ public sealed class PostgresHarnessDbContext(DbContextOptions<PostgresHarnessDbC
     public override async Task<List<QueuedTask>> QueuedTasksAsync(IReadOnlyCollection<Guid> agentIds, CancellationToken cancellationToken)
     {
         await using var batch = Batch();
-        // The busy devices are an anti-join, read once, not a check per row. The window counts, per device
+        // Each agent's queued tasks through the (agent_id, status) index, one probe per agent: a plain
+        // `agent_id = ANY(…) AND status = 'queued'` was planned, on statistics from before a run queued its
+        // devices, as a scan of every queued task of every agent. The busy devices are an anti-join, read once,
+        // not a check per row. The window counts, per device
         // in the claim's order (oldest run first), the tasks of unbounded runs before each task. Two runs
         // created in the same microsecond are ordered by id here and by Guid order in the claim: either
         // way the device takes one of its equally old runs.
@@ -139,10 +142,11 @@ public sealed class PostgresHarnessDbContext(DbContextOptions<PostgresHarnessDbC
                 SELECT s.agent_id, s.run_id, s.device_id, r.created_at, r.concurrency, r.concurrency < r.total_devices AS bounded, r.subject,
                        r.step_timeout_ms, r.upload_timeout_ms, d.device_id IS NOT NULL AS device_exists, d.index_no, d.runtime_handle,
                        d.quarantined_at IS NOT NULL AS quarantined
-                FROM run_device_states s
+                FROM (SELECT DISTINCT unnest($1::uuid[])) AS a(id)
+                CROSS JOIN LATERAL (SELECT * FROM run_device_states s WHERE s.agent_id = a.id AND s.status = $2 OFFSET 0) AS s
                 JOIN runs r ON r.id = s.run_id
                 LEFT JOIN devices d ON d.device_id = s.device_id
-                WHERE s.agent_id = ANY($1) AND s.status = $2 AND r.status = ANY($3)
+                WHERE r.status = ANY($3)
                   AND NOT EXISTS (SELECT 1 FROM run_device_states o WHERE o.device_id = s.device_id AND o.status = ANY($4))),
             ranked AS (
                 SELECT q.*, count(*) FILTER (WHERE NOT q.bounded) OVER (
