@@ -202,10 +202,10 @@ public sealed class PostgresHarnessDbContext(DbContextOptions<PostgresHarnessDbC
             expected.Add((command, write.Rows));
         }
         await batch.ExecuteNonQueryAsync(cancellationToken);
-        if (expected.FirstOrDefault(e => e.Command.RecordsAffected != e.Rows) is { Command: not null } short_)
+        if (expected.FirstOrDefault(e => e.Command.RecordsAffected != e.Rows) is { Command: not null } missing)
         {
             // A row this unit of work read is gone: as EF's save, refuse it (the transaction is rolled back).
-            throw new DbUpdateConcurrencyException($"expected {short_.Rows} rows written, {short_.Command.RecordsAffected} were: {short_.Command.CommandText}");
+            throw new DbUpdateConcurrencyException($"expected {missing.Rows} rows written, {missing.Command.RecordsAffected} were: {missing.Command.CommandText}");
         }
         TrackedRows.Accept(this, changes);
         return changes.Count;
